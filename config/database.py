@@ -1,0 +1,73 @@
+"""Map MLflow-style database URIs (``DATABASE_URL``) onto Django's ``DATABASES`` entries.
+
+MLflow accepts SQLAlchemy URIs: ``sqlite:///relative.db``, ``sqlite:////abs/path.db``,
+``postgresql://``, ``postgresql+psycopg2://``, ``mysql://``, ``mysql+pymysql://``,
+``mssql://`` and ``mssql+pyodbc://``. The driver suffix only names a Python driver; Django picks
+its own per backend, so the suffix is accepted and ignored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from django.core.exceptions import ImproperlyConfigured
+
+ENGINES = {
+    "sqlite": "django.db.backends.sqlite3",
+    "postgresql": "django.db.backends.postgresql",
+    "postgres": "django.db.backends.postgresql",
+    "mysql": "django.db.backends.mysql",
+    "mariadb": "django.db.backends.mysql",
+    "mssql": "mssql",
+}
+
+# SQLite: writers queue behind one another instead of failing with "database is locked".
+SQLITE_OPTIONS = {"transaction_mode": "IMMEDIATE", "timeout": 30, "init_command": "PRAGMA journal_mode=WAL;"}
+# MariaDB/MySQL: full Unicode, and strict mode so an over-long value is an error, not a truncation.
+MYSQL_OPTIONS = {"charset": "utf8mb4", "sql_mode": "STRICT_TRANS_TABLES,NO_ENGINE_SUBSTITUTION"}
+# utf8mb4_bin compares names case-sensitively, as MLflow names are (MariaDB's default does not).
+MYSQL_TEST = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_bin"}
+MSSQL_OPTIONS = {"driver": "ODBC Driver 18 for SQL Server"}
+
+
+def database_from_url(url: str) -> dict[str, Any]:
+    """Return one ``DATABASES`` entry for an MLflow-style database URI."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.split("+", 1)[0].lower()
+    if scheme not in ENGINES:
+        raise ImproperlyConfigured(
+            f"Unsupported DATABASE_URL scheme {parts.scheme!r}: use sqlite, postgresql, mysql or mssql."
+        )
+    options: dict[str, Any] = dict(parse_qsl(parts.query))
+    if scheme == "sqlite":
+        # sqlite:///relative.db keeps the relative path, sqlite:////abs.db is absolute.
+        name = unquote(parts.path[1:]) if parts.path.startswith("/") else unquote(parts.path)
+        if not name or name == ":memory:":
+            name = ":memory:"
+        return {
+            "ENGINE": ENGINES[scheme],
+            "NAME": name,
+            "OPTIONS": {**SQLITE_OPTIONS, **options},
+            "TEST": {"NAME": None},
+        }
+    entry: dict[str, Any] = {
+        "ENGINE": ENGINES[scheme],
+        "NAME": unquote(parts.path.lstrip("/")),
+        "USER": unquote(parts.username or ""),
+        "PASSWORD": unquote(parts.password or ""),
+        "HOST": parts.hostname or "",
+        "PORT": str(parts.port or ""),
+        "CONN_MAX_AGE": 60,
+        "CONN_HEALTH_CHECKS": True,
+    }
+    if not entry["NAME"]:
+        raise ImproperlyConfigured(f"DATABASE_URL {url!r} names no database.")
+    if scheme in ("mysql", "mariadb"):
+        entry["OPTIONS"] = {**MYSQL_OPTIONS, **options}
+        entry["TEST"] = dict(MYSQL_TEST)
+    elif scheme == "mssql":
+        entry["OPTIONS"] = {**MSSQL_OPTIONS, **options}
+    else:
+        entry["OPTIONS"] = options
+    return entry

@@ -1,0 +1,21 @@
+"""The URL table: every app's MLflow operations under both api/ and ajax-api/."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from config import views
+
+API_ROUTE_MODULES = ["workspaces.urls", "tracking.urls", "registry.urls", "permissions.urls"]
+
+api_patterns = [path("", include(module)) for module in API_ROUTE_MODULES]
+
+urlpatterns = [
+    path("health", views.health),
+    path("version", views.version),
+    path("admin/", admin.site.urls),
+    path("api/", include(api_patterns)),
+    path("ajax-api/", include(api_patterns)),
+]
+
+handler404 = "config.errors.handler404"
+handler500 = "config.errors.handler500"

@@ -1,0 +1,5 @@
+"""Route table of the tracking endpoints (mounted under api/ and ajax-api/)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

@@ -1,0 +1,84 @@
+"""Base classes and the route helper every app's REST surface is built from."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, path
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.viewsets import ViewSet
+
+from config import wire
+from workspaces.models import Workspace
+
+
+class WorkspaceRequest(Request):
+    """A request the workspace middleware has resolved."""
+
+    workspace: Workspace
+
+
+class JsonOnlyNegotiation(BaseContentNegotiation):
+    """MLflow answers JSON whatever ``Accept`` says, so no request is refused for it."""
+
+    def select_parser(self, request: Request, parsers: list[Any]) -> Any:
+        return None
+
+    def select_renderer(
+        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        renderer = renderers[0] if renderers else JSONRenderer()
+        return renderer, renderer.media_type
+
+
+def json_response(body: dict[str, Any], status: int = 200) -> HttpResponse:
+    """A success body; compact JSON (MLflow pretty-prints, which is not significant)."""
+    return HttpResponse(
+        json.dumps(body, separators=(",", ":")), status=status, content_type="application/json"
+    )
+
+
+class ApiViewSet(ViewSet):
+    """Base of every MLflow REST view: no DRF parsing, authentication or negotiation cost."""
+
+    authentication_classes: ClassVar[list[Any]] = []
+    permission_classes: ClassVar[list[Any]] = []
+    parser_classes: ClassVar[list[Any]] = []
+    content_negotiation_class = JsonOnlyNegotiation
+    # The permission each action needs: "read", "use", "edit", "delete", "manage" or "admin".
+    required_permission: ClassVar[dict[str, str]] = {}
+
+    def parse(self, schema: type[wire.Schema], request: Request) -> dict[str, Any]:
+        """The request's fields, typed and checked by ``schema``."""
+        return wire.parse_request(schema, request._request)
+
+
+class WorkspaceViewSet(ApiViewSet):
+    """Base of every view that reads or writes workspace-owned data."""
+
+
+# Views under api/ that are not scoped to one workspace, each for a stated reason.
+GLOBAL_VIEWS: set[type[ApiViewSet]] = set()
+
+
+def global_view(view: type[ApiViewSet]) -> type[ApiViewSet]:
+    """Mark a view as serving no workspace-owned data (server-info, the workspace list)."""
+    GLOBAL_VIEWS.add(view)
+    return view
+
+
+def operation(route: str, view: type[ApiViewSet], **actions: str) -> URLPattern:
+    """One MLflow operation: a route (no leading prefix) and its method → action mapping."""
+    return path(route, view.as_view(actions))
+
+
+def plain_text(text: str, status: int = 200) -> HttpResponse:
+    return HttpResponse(text, status=status, content_type="text/plain; charset=utf-8")
+
+
+def is_api_request(request: HttpRequest) -> bool:
+    return request.path_info.startswith(("/api/", "/ajax-api/"))

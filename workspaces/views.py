@@ -1,0 +1,86 @@
+"""The workspace endpoints and server-info. spec: workspaces.md §5, §8."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpResponse
+from rest_framework.request import Request
+
+from config.errors import EndpointNotFoundError
+from workspaces.api import ApiViewSet, global_view, json_response
+from workspaces.selectors import workspace_get, workspace_list
+from workspaces.serializers import CreateWorkspaceIn, UpdateWorkspaceIn, WorkspaceOut
+from workspaces.services import workspace_create, workspace_delete, workspace_update
+from workspaces.validators import validate_existing_workspace_name
+
+
+@global_view
+class WorkspaceCrudViewSet(ApiViewSet):
+    """Workspace CRUD: the workspace list itself belongs to no workspace."""
+
+    required_permission = {
+        "list": "authenticated",
+        "create": "admin",
+        "get": "workspace_read",
+        "update": "admin",
+        "delete": "admin",
+    }
+
+    def initial(self, request: Request, *args: object, **kwargs: object) -> None:
+        super().initial(request, *args, **kwargs)
+        if not settings.MLFLOW_ENABLE_WORKSPACES:
+            # differs from reference: it answers 503 text, which the client retries for minutes.
+            raise EndpointNotFoundError(
+                f"Endpoint: {request.path} disabled because the server is running without "
+                "workspaces support. Set MLFLOW_ENABLE_WORKSPACES=true to enable workspaces."
+            )
+
+    def list(self, request: Request) -> HttpResponse:
+        workspaces = workspace_list()
+        if not workspaces:
+            return json_response({})
+        return json_response({"workspaces": [WorkspaceOut.render(ws) for ws in workspaces]})
+
+    def create(self, request: Request) -> HttpResponse:
+        data = self.parse(CreateWorkspaceIn, request)
+        name = data.pop("name")
+        workspace = workspace_create(name=name, fields=data)
+        return json_response({"workspace": WorkspaceOut.render(workspace)}, status=201)
+
+    def get(self, request: Request, workspace_name: str) -> HttpResponse:
+        workspace = workspace_get(validate_existing_workspace_name(workspace_name))
+        return json_response({"workspace": WorkspaceOut.render(workspace)})
+
+    def update(self, request: Request, workspace_name: str) -> HttpResponse:
+        validate_existing_workspace_name(workspace_name)
+        data = self.parse(UpdateWorkspaceIn, request)
+        workspace = workspace_update(name=workspace_name, fields=data)
+        return json_response({"workspace": WorkspaceOut.render(workspace)})
+
+    def delete(self, request: Request, workspace_name: str) -> HttpResponse:
+        mode = request.query_params.get("mode", "RESTRICT")
+        if workspace_name != "default":
+            validate_existing_workspace_name(workspace_name)
+        workspace_delete(name=workspace_name, mode=mode)
+        return HttpResponse(status=204)
+
+
+@global_view
+class ServerInfoViewSet(ApiViewSet):
+    """What this server supports; public, and blind to the workspace header."""
+
+    required_permission = {"get": "public"}
+
+    def get(self, request: Request) -> HttpResponse:
+        return json_response(
+            {
+                "store_type": "SqlStore",
+                "workspaces_enabled": settings.MLFLOW_ENABLE_WORKSPACES,
+                "trace_archival_enabled": False,
+                "multipart_uploads_enabled": False,
+                "multipart_downloads_enabled": False,
+                "presigned_upload_run_id_supported": True,
+                "presigned_upload_model_id_supported": True,
+                "features_enabled": {"gateway": False},
+            }
+        )
