@@ -24,8 +24,12 @@ ENGINES = {
 
 # SQLite: writers queue behind one another instead of failing with "database is locked".
 SQLITE_OPTIONS = {"transaction_mode": "IMMEDIATE", "timeout": 30, "init_command": "PRAGMA journal_mode=WAL;"}
-# MariaDB/MySQL: full Unicode, and strict mode so an over-long value is an error, not a truncation.
-MYSQL_OPTIONS = {"charset": "utf8mb4", "sql_mode": "STRICT_TRANS_TABLES,NO_ENGINE_SUBSTITUTION"}
+# MariaDB/MySQL: full Unicode; strict mode so an over-long value is an error, not a truncation;
+# NO_AUTO_VALUE_ON_ZERO so the Default experiment keeps id 0 instead of drawing the next one.
+MYSQL_OPTIONS = {
+    "charset": "utf8mb4",
+    "sql_mode": "STRICT_TRANS_TABLES,NO_ENGINE_SUBSTITUTION,NO_AUTO_VALUE_ON_ZERO",
+}
 # utf8mb4_bin compares names case-sensitively, as MLflow names are (MariaDB's default does not).
 MYSQL_TEST = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_bin"}
 MSSQL_OPTIONS = {"driver": "ODBC Driver 18 for SQL Server"}

@@ -1,0 +1,94 @@
+"""Fixtures shared by every test: API clients, workspaces, and the hidden-500 guard."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from tests.factories import WorkspaceFactory
+from workspaces.models import DEFAULT_WORKSPACE, Workspace
+
+
+class ErrorLogGuard(logging.Handler):
+    """Collects ERROR records of ``config.errors``: each is a 500 a caller could have caused."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture(autouse=True)
+def no_hidden_server_errors() -> Iterator[None]:
+    """Fail any test during which the server answered an unexpected INTERNAL_ERROR."""
+    guard = ErrorLogGuard()
+    logger = logging.getLogger("config.errors")
+    logger.addHandler(guard)
+    try:
+        yield
+    finally:
+        logger.removeHandler(guard)
+    if guard.records:
+        details = "\n".join(guard.format(record) for record in guard.records)
+        pytest.fail(f"the server logged an unexpected error:\n{details}")
+
+
+class ApiClient(Client):
+    """Django's test client speaking MLflow's wire format: JSON bodies and the workspace header."""
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        workspace: str | None = None,
+        query: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Any:
+        all_headers = dict(headers or {})
+        if workspace is not None:
+            all_headers["X-MLFLOW-WORKSPACE"] = workspace
+        kwargs: dict[str, Any] = {"headers": all_headers}
+        if body is not None:
+            kwargs["data"] = json.dumps(body)
+            kwargs["content_type"] = "application/json"
+        if query is not None:
+            if method == "GET":
+                kwargs["data"] = query
+            else:
+                from urllib.parse import urlencode
+
+                path = f"{path}?{urlencode(query, doseq=True)}"
+        return getattr(self, method.lower())(path, **kwargs)
+
+
+@pytest.fixture
+def default_workspace(db: None) -> Workspace:
+    """The ``default`` workspace; a transactional test's flush removes the migration's row."""
+    workspace, _ = Workspace.objects.get_or_create(
+        name=DEFAULT_WORKSPACE, defaults={"description": "Default workspace for legacy resources"}
+    )
+    return workspace
+
+
+@pytest.fixture
+def api(default_workspace: Workspace) -> ApiClient:
+    return ApiClient()
+
+
+@pytest.fixture
+def team_a(db: None) -> Workspace:
+    return WorkspaceFactory(name="team-a", description="Team A workspace")
+
+
+@pytest.fixture
+def team_b(db: None) -> Workspace:
+    return WorkspaceFactory(name="team-b", description="Team B workspace")

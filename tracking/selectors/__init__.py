@@ -1,0 +1,1 @@
+"""Reads of tracking data reused by views and services."""

@@ -1,0 +1,1 @@
+"""Request schemas (`<Operation>In`) and response renderers (`<Resource>Out`) of tracking."""

@@ -1,0 +1,1 @@
+"""Writes to tracking data, as plain functions; each owns its transaction."""

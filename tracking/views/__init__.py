@@ -1,0 +1,1 @@
+"""Tracking views: parse, call one service or selector, serialize."""
