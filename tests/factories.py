@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+import uuid
 from typing import Any
 
 import factory
@@ -34,8 +36,6 @@ class WorkspaceOwnedFactory(factory.django.DjangoModelFactory):
 
 
 def _now_ms() -> int:
-    import time
-
     return time.time_ns() // 1_000_000
 
 
@@ -55,7 +55,7 @@ class RunFactory(WorkspaceOwnedFactory):
     class Meta:
         model = "tracking.Run"
 
-    run_uuid = factory.LazyFunction(lambda: __import__("uuid").uuid4().hex)
+    run_uuid = factory.LazyFunction(lambda: uuid.uuid4().hex)
     experiment = factory.SubFactory(ExperimentFactory)
     workspace = factory.SelfAttribute("experiment.workspace")
     run_name = factory.Sequence(lambda n: f"run-{n}")
