@@ -23,7 +23,11 @@ ENGINES = {
 }
 
 # SQLite: writers queue behind one another instead of failing with "database is locked".
-SQLITE_OPTIONS = {"transaction_mode": "IMMEDIATE", "timeout": 30, "init_command": "PRAGMA journal_mode=WAL;"}
+SQLITE_OPTIONS = {
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 30,
+    "init_command": "PRAGMA journal_mode=WAL;",
+}
 # MariaDB/MySQL: full Unicode; strict mode so an over-long value is an error, not a truncation;
 # NO_AUTO_VALUE_ON_ZERO so the Default experiment keeps id 0 instead of drawing the next one.
 MYSQL_OPTIONS = {
@@ -41,7 +45,8 @@ def database_from_url(url: str) -> dict[str, Any]:
     scheme = parts.scheme.split("+", 1)[0].lower()
     if scheme not in ENGINES:
         raise ImproperlyConfigured(
-            f"Unsupported DATABASE_URL scheme {parts.scheme!r}: use sqlite, postgresql, mysql or mssql."
+            f"Unsupported DATABASE_URL scheme {parts.scheme!r}: "
+            "use sqlite, postgresql, mysql or mssql."
         )
     options: dict[str, Any] = dict(parse_qsl(parts.query))
     if scheme == "sqlite":

@@ -229,9 +229,7 @@ class Schema:
         return cls._parse(query, lambda field, _: field.from_query(query.getlist(field.name)))
 
     @classmethod
-    def _parse(
-        cls, data: Mapping[str, Any], read: Callable[[Field, Any], Any]
-    ) -> dict[str, Any]:
+    def _parse(cls, data: Mapping[str, Any], read: Callable[[Field, Any], Any]) -> dict[str, Any]:
         parsed: dict[str, Any] = {}
         for name, field in cls.fields.items():
             if "_" in name and camel_case(name) in data and name in data:

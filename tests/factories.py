@@ -12,7 +12,7 @@ from workspaces.context import across_workspaces
 from workspaces.models import Workspace
 
 
-class WorkspaceFactory(factory.django.DjangoModelFactory):
+class WorkspaceFactory(factory.django.DjangoModelFactory):  # type: ignore[misc]  # untyped base
     class Meta:
         model = Workspace
         django_get_or_create = ("name",)
@@ -21,7 +21,7 @@ class WorkspaceFactory(factory.django.DjangoModelFactory):
     description = None
 
 
-class WorkspaceOwnedFactory(factory.django.DjangoModelFactory):
+class WorkspaceOwnedFactory(factory.django.DjangoModelFactory):  # type: ignore[misc]  # untyped
     """Base of factories for workspace-owned models: test data is written across workspaces."""
 
     class Meta:

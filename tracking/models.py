@@ -177,8 +177,9 @@ class Dataset(WorkspaceOwned):
     digest = NameField(max_length=36)
     source_type = models.CharField(max_length=36)
     source = models.TextField()
-    schema = models.TextField(null=True, blank=True)
-    profile = models.TextField(null=True, blank=True)
+    # noqa reason: the wire omits an unset schema or profile and echoes an empty one.
+    schema = models.TextField(null=True, blank=True)  # noqa: DJ001
+    profile = models.TextField(null=True, blank=True)  # noqa: DJ001
 
     class Meta:
         constraints = [

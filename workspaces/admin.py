@@ -46,16 +46,17 @@ class WorkspaceForm(forms.ModelForm[Workspace]):
             _checked(validate_new_workspace_name, name)
         return name
 
-    def clean_default_artifact_root(self) -> str | None:
-        return _checked(clean_artifact_root, self.cleaned_data.get("default_artifact_root") or "")
+    def clean_default_artifact_root(self) -> str:
+        value = self.cleaned_data.get("default_artifact_root") or ""
+        return _checked(clean_artifact_root, value) or ""
 
-    def clean_trace_archival_location(self) -> str | None:
+    def clean_trace_archival_location(self) -> str:
         value = self.cleaned_data.get("trace_archival_location") or ""
-        return _checked(clean_trace_archival_location, value)
+        return _checked(clean_trace_archival_location, value) or ""
 
-    def clean_trace_archival_retention(self) -> str | None:
+    def clean_trace_archival_retention(self) -> str:
         value = self.cleaned_data.get("trace_archival_retention") or ""
-        return _checked(clean_trace_archival_retention, value)
+        return _checked(clean_trace_archival_retention, value) or ""
 
 
 @admin.register(Workspace)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path
 from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import BaseParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.viewsets import ViewSet
@@ -25,13 +27,13 @@ class WorkspaceRequest(Request):
 class JsonOnlyNegotiation(BaseContentNegotiation):
     """MLflow answers JSON whatever ``Accept`` says, so no request is refused for it."""
 
-    def select_parser(self, request: Request, parsers: list[Any]) -> Any:
+    def select_parser(self, request: Request, parsers: Iterable[BaseParser]) -> None:
         return None
 
     def select_renderer(
-        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
     ) -> tuple[BaseRenderer, str]:
-        renderer = renderers[0] if renderers else JSONRenderer()
+        renderer = next(iter(renderers), None) or JSONRenderer()
         return renderer, renderer.media_type
 
 
@@ -45,9 +47,9 @@ def json_response(body: dict[str, Any], status: int = 200) -> HttpResponse:
 class ApiViewSet(ViewSet):
     """Base of every MLflow REST view: no DRF parsing, authentication or negotiation cost."""
 
-    authentication_classes: ClassVar[list[Any]] = []
-    permission_classes: ClassVar[list[Any]] = []
-    parser_classes: ClassVar[list[Any]] = []
+    authentication_classes = []
+    permission_classes = []
+    parser_classes = []
     content_negotiation_class = JsonOnlyNegotiation
     # The permission each action needs: "read", "use", "edit", "delete", "manage" or "admin".
     required_permission: ClassVar[dict[str, str]] = {}
@@ -73,7 +75,8 @@ def global_view(view: type[ApiViewSet]) -> type[ApiViewSet]:
 
 def operation(route: str, view: type[ApiViewSet], **actions: str) -> URLPattern:
     """One MLflow operation: a route (no leading prefix) and its method → action mapping."""
-    return path(route, view.as_view(actions))
+    action_map: dict[str, Any] = dict(actions)
+    return path(route, view.as_view(action_map))
 
 
 def plain_text(text: str, status: int = 200) -> HttpResponse:

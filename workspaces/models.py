@@ -16,10 +16,12 @@ class Workspace(models.Model):
     """A named tenant: every experiment, run, model and artifact belongs to exactly one."""
 
     name = NameField(max_length=63, unique=True)
-    description = models.TextField(null=True, blank=True)
-    default_artifact_root = models.CharField(max_length=2048, null=True, blank=True)
-    trace_archival_location = models.CharField(max_length=2048, null=True, blank=True)
-    trace_archival_retention = models.CharField(max_length=32, null=True, blank=True)
+    # noqa reason: MLflow tells an unset description (omitted on the wire) from an empty one.
+    description = models.TextField(null=True, blank=True)  # noqa: DJ001
+    # "" means unset for the roots and archival settings.
+    default_artifact_root = models.CharField(max_length=2048, blank=True, default="")
+    trace_archival_location = models.CharField(max_length=2048, blank=True, default="")
+    trace_archival_retention = models.CharField(max_length=32, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

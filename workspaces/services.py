@@ -29,14 +29,16 @@ def _apply_fields(workspace: Workspace, fields: dict[str, Any]) -> None:
     if "description" in fields:
         workspace.description = fields["description"]
     if "default_artifact_root" in fields:
-        workspace.default_artifact_root = clean_artifact_root(fields["default_artifact_root"])
+        workspace.default_artifact_root = clean_artifact_root(fields["default_artifact_root"]) or ""
     archival = fields.get("trace_archival_config")
     if archival is not None:
         if "location" in archival:
-            workspace.trace_archival_location = clean_trace_archival_location(archival["location"])
+            workspace.trace_archival_location = (
+                clean_trace_archival_location(archival["location"]) or ""
+            )
         if "retention" in archival:
-            workspace.trace_archival_retention = clean_trace_archival_retention(
-                archival["retention"]
+            workspace.trace_archival_retention = (
+                clean_trace_archival_retention(archival["retention"]) or ""
             )
 
 

@@ -23,11 +23,20 @@ def error(code: str, message: str) -> dict[str, str]:
         "ENDPOINT_NOT_FOUND": ("KAM00", "RESOURCE_NOT_FOUND"),
         "FEATURE_DISABLED": ("KAM00", "FEATURE_DISABLED"),
     }[code]
-    return {"error_code": code, "message": message, "sqlstate": sqlstate, "error_class": error_class}
+    return {
+        "error_code": code,
+        "message": message,
+        "sqlstate": sqlstate,
+        "error_class": error_class,
+    }
 
 
 def test_create_workspace_answers_201_with_the_workspace(api: ApiClient) -> None:
-    body = {"name": "team-b", "description": "Team B", "default_artifact_root": "s3://bucket/team-b"}
+    body = {
+        "name": "team-b",
+        "description": "Team B",
+        "default_artifact_root": "s3://bucket/team-b",
+    }
 
     response = api.call("POST", WS, body)
 
@@ -229,14 +238,20 @@ def test_get_workspace_with_invalid_name_is_400(api: ApiClient) -> None:
 
 
 def test_update_workspace_applies_only_present_keys(api: ApiClient) -> None:
-    api.call("POST", WS, {"name": "team-b", "description": "Team B", "default_artifact_root": "s3://b/x"})
+    api.call(
+        "POST", WS, {"name": "team-b", "description": "Team B", "default_artifact_root": "s3://b/x"}
+    )
 
     described = api.call("PATCH", f"{WS}/team-b", {"description": "Team B v2"})
     cleared = api.call("PATCH", f"{WS}/team-b", {"default_artifact_root": ""})
     rooted = api.call("PATCH", f"{WS}/team-b", {"default_artifact_root": "mlflow-artifacts:/r"})
 
     assert described.json() == {
-        "workspace": {"name": "team-b", "description": "Team B v2", "default_artifact_root": "s3://b/x"}
+        "workspace": {
+            "name": "team-b",
+            "description": "Team B v2",
+            "default_artifact_root": "s3://b/x",
+        }
     }
     assert cleared.json() == {"workspace": {"name": "team-b", "description": "Team B v2"}}
     assert rooted.json() == {

@@ -1,4 +1,4 @@
-"""``manage.py db_upgrade``: bring the database schema up to date (MLflow's ``mlflow db upgrade``)."""
+"""``manage.py db_upgrade``: bring the schema up to date (MLflow's ``mlflow db upgrade``)."""
 
 from __future__ import annotations
 
