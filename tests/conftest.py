@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from tests.factories import WorkspaceFactory
@@ -68,6 +69,13 @@ class ApiClient(Client):
 
                 path = f"{path}?{urlencode(query, doseq=True)}"
         return getattr(self, method.lower())(path, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """No persistent connections in tests: live_server answers each request in a thread of its
+    own, and a connection such a thread keeps open would block dropping the test database."""
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 
 @pytest.fixture
