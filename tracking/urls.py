@@ -3,6 +3,8 @@
 from django.urls import URLPattern
 
 from tracking.views.experiments import ExperimentViewSet
+from tracking.views.metrics import MetricHistoryViewSet
+from tracking.views.runs import RunViewSet
 from workspaces.api import operation
 
 # Experiments (tracking/views/experiments.py)
@@ -18,10 +20,33 @@ experiment_routes: list[URLPattern] = [
 ]
 
 # Runs, params, metrics, tags, batch, inputs, outputs (tracking/views/runs.py)
-run_routes: list[URLPattern] = []
+run_routes: list[URLPattern] = [
+    operation("2.0/mlflow/runs/create", RunViewSet, post="create"),
+    operation("2.0/mlflow/runs/get", RunViewSet, get="get_run"),
+    operation("2.0/mlflow/runs/update", RunViewSet, post="update"),
+    operation("2.0/mlflow/runs/delete", RunViewSet, post="delete_run"),
+    operation("2.0/mlflow/runs/restore", RunViewSet, post="restore"),
+    operation("2.0/mlflow/runs/log-parameter", RunViewSet, post="log_parameter"),
+    operation("2.0/mlflow/runs/log-metric", RunViewSet, post="log_metric"),
+    operation("2.0/mlflow/runs/set-tag", RunViewSet, post="set_tag"),
+    operation("2.0/mlflow/runs/delete-tag", RunViewSet, post="delete_tag"),
+    operation("2.0/mlflow/runs/log-batch", RunViewSet, post="log_batch"),
+    operation("2.0/mlflow/runs/log-inputs", RunViewSet, post="log_inputs"),
+    operation("2.0/mlflow/runs/outputs", RunViewSet, post="log_outputs"),
+    operation("2.0/mlflow/runs/log-model", RunViewSet, post="log_model"),
+]
 
 # Metric history (tracking/views/metrics.py)
-metric_routes: list[URLPattern] = []
+metric_routes: list[URLPattern] = [
+    operation("2.0/mlflow/metrics/get-history", MetricHistoryViewSet, get="get_history"),
+    operation(
+        "2.0/mlflow/metrics/get-history-bulk-interval",
+        MetricHistoryViewSet,
+        get="get_history_bulk_interval",
+    ),
+    # UI only: the view answers ENDPOINT_NOT_FOUND under /api/.
+    operation("2.0/mlflow/metrics/get-history-bulk", MetricHistoryViewSet, get="get_history_bulk"),
+]
 
 # Searches of experiments and runs (tracking/views/search.py)
 search_routes: list[URLPattern] = []
