@@ -9,11 +9,15 @@ from django.core.management.base import BaseCommand
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
+from tracking.services.experiments import experiment_ensure_default
 from workspaces.models import DEFAULT_WORKSPACE, Workspace
 
 
 class Command(BaseCommand):
-    help = "Apply pending migrations and make sure the 'default' workspace exists. Idempotent."
+    help = (
+        "Apply pending migrations and make sure the 'default' workspace and its 'Default' "
+        "experiment exist. Idempotent."
+    )
 
     def handle(self, *args: Any, **options: Any) -> None:
         executor = MigrationExecutor(connection)
@@ -33,3 +37,5 @@ class Command(BaseCommand):
             self.stdout.write("Created the 'default' workspace.")
         else:
             self.stdout.write("The 'default' workspace exists.")
+        if experiment_ensure_default() is not None:
+            self.stdout.write("Created the 'Default' experiment (id 0).")
