@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
 from tests.conftest import ApiClient
 from tests.factories import ExperimentFactory, RunFactory, WorkspaceFactory
@@ -566,17 +568,17 @@ def test_default_experiment_is_in_the_default_workspace(api: ApiClient) -> None:
     assert body["artifact_location"] == "mlflow-artifacts:/workspaces/default/0"
 
 
-def test_get_experiment_queries_do_not_grow_with_tags(
-    api: ApiClient, team_a: Workspace, django_assert_num_queries: Any
-) -> None:
+def test_get_experiment_queries_do_not_grow_with_tags(api: ApiClient, team_a: Workspace) -> None:
     one = create(api, "one-tag", tags=[{"key": "a", "value": "1"}])
     three = create(api, "three-tags", tags=[{"key": k, "value": k} for k in ("a", "b", "c")])
-    # the workspace lookup, the experiment with its workspace, its tags
-    with django_assert_num_queries(3):
+
+    with CaptureQueriesContext(connection) as first_queries:
         first = get(api, one)
-    with django_assert_num_queries(3):
+    with CaptureQueriesContext(connection) as second_queries:
         second = get(api, three)
 
+    # at most: the workspace lookup, the experiment with its workspace, its tags
+    assert len(first_queries) == len(second_queries) <= 3
     assert len(first.json()["experiment"]["tags"]) == 1
     assert len(second.json()["experiment"]["tags"]) == 3
 
@@ -1143,6 +1145,22 @@ def test_set_experiment_tag_caps_custom_views_at_50(api: ApiClient, team_a: Work
         "number of custom views per experiment is 50. Delete an existing custom view before "
         "creating a new one.",
     )
+
+
+def test_set_experiment_tag_custom_view_prefix_is_case_sensitive(
+    api: ApiClient, team_a: Workspace
+) -> None:
+    tags = [{"key": f"mlflow.customview.view.v1.{n}", "value": "{}"} for n in range(50)]
+    experiment_id = create(api, "lookalikes", tags=tags)
+
+    response = api.call(
+        "POST",
+        f"{API}/set-experiment-tag",
+        {"experiment_id": experiment_id, "key": "mlflow.customView.view.v1.0", "value": "{}"},
+        workspace="team-a",
+    )
+
+    assert response.status_code == 200
 
 
 def test_experiment_tags_work_under_ajax_api(api: ApiClient, team_a: Workspace) -> None:

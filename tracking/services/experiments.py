@@ -21,6 +21,7 @@ from tracking.models import ACTIVE, DELETED, Experiment, ExperimentTag, Run
 from tracking.selectors.lookups import parse_experiment_id
 from tracking.storage import experiment_artifact_location
 from tracking.validators import (
+    CUSTOM_VIEW_TAG_PREFIX,
     MAX_CUSTOM_VIEWS_PER_EXPERIMENT,
     clean_experiment_artifact_location,
     custom_view_limit_error,
@@ -175,10 +176,11 @@ def experiment_set_tag(*, experiment_id: str, key: str, value: str) -> Experimen
     if is_custom_view_tag(key):
         # The reference checks the cap before anything else, on active and deleted alike.
         experiment = _experiment_for_update(experiment_id)
-        existing = ExperimentTag.objects.filter(
-            experiment=experiment, key__startswith="mlflow.customView.view"
+        candidates = ExperimentTag.objects.filter(
+            experiment=experiment, key__startswith=CUSTOM_VIEW_TAG_PREFIX
         ).values_list("key", flat=True)
-        keys = set(existing)
+        # SQLite's LIKE ignores case; the prefix does not.
+        keys = {candidate for candidate in candidates if is_custom_view_tag(candidate)}
         if key not in keys and len(keys) >= MAX_CUSTOM_VIEWS_PER_EXPERIMENT:
             raise custom_view_limit_error(experiment.experiment_id)
         validate_experiment_tag(key, value)
