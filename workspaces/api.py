@@ -73,8 +73,18 @@ def global_view(view: type[ApiViewSet]) -> type[ApiViewSet]:
     return view
 
 
+HTTP_METHOD_NAMES = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "trace"})
+
+
 def operation(route: str, view: type[ApiViewSet], **actions: str) -> URLPattern:
-    """One MLflow operation: a route (no leading prefix) and its method → action mapping."""
+    """One MLflow operation: a route (no leading prefix) and its method → action mapping.
+
+    Actions are named after the MLflow operation, never after an HTTP method: DRF dispatches a
+    request to a view attribute named like its method on *every* route of the view.
+    """
+    clashing = HTTP_METHOD_NAMES & set(actions.values())
+    if clashing:
+        raise ValueError(f"{view.__name__}: actions named like HTTP methods: {sorted(clashing)}")
     action_map: dict[str, Any] = dict(actions)
     return path(route, view.as_view(action_map))
 

@@ -19,11 +19,11 @@ class WorkspaceCrudViewSet(ApiViewSet):
     """Workspace CRUD: the workspace list itself belongs to no workspace."""
 
     required_permission = {
-        "list": "authenticated",
-        "create": "admin",
-        "get": "workspace_read",
-        "update": "admin",
-        "delete": "admin",
+        "list_workspaces": "authenticated",
+        "create_workspace": "admin",
+        "get_workspace": "workspace_read",
+        "update_workspace": "admin",
+        "delete_workspace": "admin",
     }
 
     def initial(self, request: Request, *args: object, **kwargs: object) -> None:
@@ -35,29 +35,29 @@ class WorkspaceCrudViewSet(ApiViewSet):
                 "workspaces support. Set MLFLOW_ENABLE_WORKSPACES=true to enable workspaces."
             )
 
-    def list(self, request: Request) -> HttpResponse:
+    def list_workspaces(self, request: Request) -> HttpResponse:
         workspaces = workspace_list()
         if not workspaces:
             return json_response({})
         return json_response({"workspaces": [WorkspaceOut.render(ws) for ws in workspaces]})
 
-    def create(self, request: Request) -> HttpResponse:
+    def create_workspace(self, request: Request) -> HttpResponse:
         data = self.parse(CreateWorkspaceIn, request)
         name = data.pop("name")
         workspace = workspace_create(name=name, fields=data)
         return json_response({"workspace": WorkspaceOut.render(workspace)}, status=201)
 
-    def get(self, request: Request, workspace_name: str) -> HttpResponse:
+    def get_workspace(self, request: Request, workspace_name: str) -> HttpResponse:
         workspace = workspace_get(validate_existing_workspace_name(workspace_name))
         return json_response({"workspace": WorkspaceOut.render(workspace)})
 
-    def update(self, request: Request, workspace_name: str) -> HttpResponse:
+    def update_workspace(self, request: Request, workspace_name: str) -> HttpResponse:
         validate_existing_workspace_name(workspace_name)
         data = self.parse(UpdateWorkspaceIn, request)
         workspace = workspace_update(name=workspace_name, fields=data)
         return json_response({"workspace": WorkspaceOut.render(workspace)})
 
-    def delete(self, request: Request, workspace_name: str) -> HttpResponse:
+    def delete_workspace(self, request: Request, workspace_name: str) -> HttpResponse:
         mode = request.query_params.get("mode", "RESTRICT")
         if workspace_name != "default":
             validate_existing_workspace_name(workspace_name)
@@ -69,9 +69,9 @@ class WorkspaceCrudViewSet(ApiViewSet):
 class ServerInfoViewSet(ApiViewSet):
     """What this server supports; public, and blind to the workspace header."""
 
-    required_permission = {"get": "public"}
+    required_permission = {"server_info": "public"}
 
-    def get(self, request: Request) -> HttpResponse:
+    def server_info(self, request: Request) -> HttpResponse:
         return json_response(
             {
                 "store_type": "SqlStore",

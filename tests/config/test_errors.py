@@ -118,3 +118,40 @@ def test_admin_login_page_renders(client: Client, db: None) -> None:
     response = client.get("/admin/login/")
 
     assert response.status_code == 200
+
+
+def test_no_api_view_defines_a_handler_named_like_an_http_method() -> None:
+    from django.urls import get_resolver
+
+    from workspaces.api import HTTP_METHOD_NAMES, ApiViewSet
+
+    def views(patterns: list[object]) -> set[type]:
+        found: set[type] = set()
+        for entry in patterns:
+            if hasattr(entry, "url_patterns"):
+                found |= views(entry.url_patterns)
+            elif isinstance(getattr(entry.callback, "cls", None), type):  # type: ignore[attr-defined]
+                found.add(entry.callback.cls)  # type: ignore[attr-defined]
+        return found
+
+    api_views = {
+        view for view in views(get_resolver().url_patterns) if issubclass(view, ApiViewSet)
+    }
+
+    clashing = {
+        view.__name__: sorted(name for name in HTTP_METHOD_NAMES if name in vars(view))
+        for view in api_views
+        if HTTP_METHOD_NAMES & set(vars(view))
+    }
+
+    assert api_views
+    assert clashing == {}
+
+
+@pytest.mark.parametrize("method", ["DELETE", "PATCH", "PUT"])
+def test_a_method_another_route_of_the_view_accepts_is_still_405(
+    api: ApiClient, method: str
+) -> None:
+    response = api.call(method, "/api/3.0/mlflow/workspaces", {})
+
+    assert response.status_code == 405
