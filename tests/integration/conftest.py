@@ -22,13 +22,22 @@ def mlflow_client(
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "20")
     monkeypatch.delenv("MLFLOW_WORKSPACE", raising=False)
     import mlflow
+    from mlflow.tracking import fluent
     from mlflow.utils import server_info
 
-    server_info._SERVER_INFO_CACHE.clear()  # each test sees this server's current settings
+    def reset() -> None:
+        """Forget the client's process-wide state: workspace, active run and experiment."""
+        while mlflow.active_run() is not None:
+            mlflow.end_run()
+        fluent._active_experiment_id = None
+        mlflow.set_workspace(None)
+        server_info._SERVER_INFO_CACHE.clear()  # each test sees this server's current settings
+
+    monkeypatch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
+    monkeypatch.delenv("MLFLOW_EXPERIMENT_NAME", raising=False)
     mlflow.set_tracking_uri(live_server.url)
-    mlflow.set_workspace(None)
+    reset()
     try:
         yield mlflow
     finally:
-        mlflow.set_workspace(None)
-        server_info._SERVER_INFO_CACHE.clear()
+        reset()
