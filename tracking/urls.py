@@ -5,6 +5,7 @@ from django.urls import URLPattern
 from tracking.views.experiments import ExperimentViewSet
 from tracking.views.metrics import MetricHistoryViewSet
 from tracking.views.runs import RunViewSet
+from tracking.views.search import SearchViewSet
 from workspaces.api import operation
 
 # Experiments (tracking/views/experiments.py)
@@ -49,6 +50,14 @@ metric_routes: list[URLPattern] = [
 ]
 
 # Searches of experiments and runs (tracking/views/search.py)
-search_routes: list[URLPattern] = []
+search_routes: list[URLPattern] = [
+    operation(
+        "2.0/mlflow/experiments/search",
+        SearchViewSet,
+        get="search_experiments",
+        post="search_experiments",
+    ),
+    operation("2.0/mlflow/runs/search", SearchViewSet, post="search_runs"),  # no GET: 405
+]
 
 urlpatterns = experiment_routes + run_routes + metric_routes + search_routes
