@@ -261,9 +261,9 @@ class ILike(_Comparison):
         return f"{column} ILIKE %s ESCAPE '{_ESCAPE}'", (like_pattern(like_segments(self.rhs)),)
 
     def as_mysql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper) -> _AsSqlType:
-        # Lower-casing both sides works whatever the column's collation is.
+        # Lower-cased sides under a binary collation: the column's own may ignore accents.
         column = self.lhs_sql(compiler, connection)
-        sql = f"LOWER({column}) LIKE LOWER(%s) ESCAPE '{_ESCAPE}'"
+        sql = f"LOWER({column}) COLLATE utf8mb4_bin LIKE LOWER(%s) ESCAPE '{_ESCAPE}'"
         return sql, (like_pattern(like_segments(self.rhs)),)
 
     def as_microsoft(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper) -> _AsSqlType:

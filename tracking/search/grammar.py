@@ -226,6 +226,18 @@ class _Parser:
             return Literal(ValueKind.WORD, identifier.text)
         return None
 
+    def invalid_group(self) -> str:
+        """Consume and return what forms no clause here: a whole identifier, a whole
+        parenthesized group (MLflow rejects parentheses as one token), or one token."""
+        identifier = self.identifier()
+        if identifier is not None:
+            return identifier.text
+        token = self.peek()
+        if token is not None and token.kind is Kind.LPAREN:
+            group = self.parenthesized()  # consumes "(" even when it finds no match
+            return group.text if group is not None else token.text
+        return self.advance().text
+
     def parenthesized(self) -> Literal | None:
         """``( ... )`` up to the matching parenthesis; items are read when it is a flat list."""
         first = self.advance()
@@ -294,8 +306,7 @@ def parse_filter(text: str, *, quote_invalid: bool = True) -> list[RawClause]:
         if clause is not None:
             clauses.append(clause)
             continue
-        identifier = parser.identifier()
-        invalid.append(identifier.text if identifier is not None else parser.advance().text)
+        invalid.append(parser.invalid_group())
     if invalid:
         raise _invalid_clauses(invalid, quote=quote_invalid)
     return clauses
