@@ -63,3 +63,68 @@ class RunFactory(WorkspaceOwnedFactory):
     artifact_uri = factory.LazyAttribute(
         lambda o: f"{o.experiment.artifact_location}/{o.run_uuid}/artifacts"
     )
+
+
+class RegisteredModelFactory(WorkspaceOwnedFactory):
+    class Meta:
+        model = "registry.RegisteredModel"
+
+    name = factory.Sequence(lambda n: f"model-{n}")
+    creation_timestamp = factory.LazyFunction(_now_ms)
+    last_updated_timestamp = factory.LazyFunction(_now_ms)
+
+
+class RegisteredModelTagFactory(WorkspaceOwnedFactory):
+    class Meta:
+        model = "registry.RegisteredModelTag"
+
+    registered_model = factory.SubFactory(RegisteredModelFactory)
+    workspace = factory.SelfAttribute("registered_model.workspace")
+    key = factory.Sequence(lambda n: f"tag-{n}")
+    value = "value"
+
+
+class ModelVersionFactory(WorkspaceOwnedFactory):
+    """A version numbered after the model's highest one (the model's counter moves along)."""
+
+    class Meta:
+        model = "registry.ModelVersion"
+
+    registered_model = factory.SubFactory(RegisteredModelFactory)
+    workspace = factory.SelfAttribute("registered_model.workspace")
+    version = factory.LazyAttribute(lambda o: o.registered_model.last_version + 1)
+    creation_timestamp = factory.LazyFunction(_now_ms)
+    last_updated_timestamp = factory.LazyFunction(_now_ms)
+    source = factory.LazyAttribute(
+        lambda o: f"mlflow-artifacts:/workspaces/{o.workspace.name}/1/model"
+    )
+
+    @classmethod
+    def _create(cls, model_class: Any, *args: Any, **kwargs: Any) -> Any:
+        version = super()._create(model_class, *args, **kwargs)
+        model = version.registered_model
+        if version.version > model.last_version:
+            model.last_version = version.version
+            with across_workspaces("test data"):
+                model.save(update_fields=["last_version"])
+        return version
+
+
+class ModelVersionTagFactory(WorkspaceOwnedFactory):
+    class Meta:
+        model = "registry.ModelVersionTag"
+
+    model_version = factory.SubFactory(ModelVersionFactory)
+    workspace = factory.SelfAttribute("model_version.workspace")
+    key = factory.Sequence(lambda n: f"tag-{n}")
+    value = "value"
+
+
+class RegisteredModelAliasFactory(WorkspaceOwnedFactory):
+    class Meta:
+        model = "registry.RegisteredModelAlias"
+
+    model_version = factory.SubFactory(ModelVersionFactory)
+    registered_model = factory.SelfAttribute("model_version.registered_model")
+    workspace = factory.SelfAttribute("model_version.workspace")
+    alias = factory.Sequence(lambda n: f"alias-{n}")

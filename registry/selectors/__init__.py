@@ -1,0 +1,1 @@
+"""Reads of the registry, split by resource: lookups, registered models, model versions."""

@@ -1,0 +1,181 @@
+"""Registered models and model versions with everything their wire shape shows: tags, aliases
+and the latest version per stage, loaded in a constant number of queries. spec: registry.md §1.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db.models import Exists, OuterRef
+
+from config.errors import InvalidParameterValueError, ResourceDoesNotExistError
+from registry.models import (
+    ModelVersion,
+    ModelVersionTag,
+    RegisteredModel,
+    RegisteredModelAlias,
+    RegisteredModelTag,
+)
+from registry.selectors.lookups import model_version_get, registered_model_get
+from registry.validators import LATEST_ALIAS, canonical_stage, validate_alias_name
+
+
+@dataclass(frozen=True)
+class ModelVersionDetails:
+    """A version with its tags; ``aliases`` is None where the reference leaves them out
+    (searches and ``latest_versions``)."""
+
+    version: ModelVersion
+    tags: list[ModelVersionTag]
+    aliases: list[str] | None
+
+
+@dataclass(frozen=True)
+class RegisteredModelDetails:
+    """A registered model with its tags, aliases (name, version) and latest version per stage."""
+
+    model: RegisteredModel
+    tags: list[RegisteredModelTag]
+    aliases: list[tuple[str, int]]
+    latest_versions: list[ModelVersionDetails]
+
+
+def model_version_details(
+    versions: Sequence[ModelVersion], *, with_aliases: bool
+) -> list[ModelVersionDetails]:
+    """Each version with its tags (one query) and, when asked, its aliases (one more).
+
+    The versions must have been loaded with ``select_related("registered_model")``.
+    """
+    ids = [version.pk for version in versions]
+    tags: dict[int, list[ModelVersionTag]] = defaultdict(list)
+    if ids:
+        for tag in ModelVersionTag.objects.filter(model_version_id__in=ids).order_by("pk"):
+            tags[tag.model_version_id].append(tag)
+    aliases: dict[int, list[str]] = defaultdict(list)
+    if with_aliases and ids:
+        rows = (
+            RegisteredModelAlias.objects.filter(model_version_id__in=ids)
+            .order_by("pk")
+            .values_list("model_version_id", "alias")
+        )
+        for version_id, alias in rows:
+            aliases[version_id].append(alias)
+    return [
+        ModelVersionDetails(
+            version=version,
+            tags=tags[version.pk],
+            aliases=aliases[version.pk] if with_aliases else None,
+        )
+        for version in versions
+    ]
+
+
+def latest_versions_of(model_ids: Sequence[int]) -> dict[int, list[ModelVersion]]:
+    """Per registered model, its newest version in each stage, ordered by version number."""
+    if not model_ids:
+        return {}
+    newer_in_same_stage = ModelVersion.objects.filter(
+        registered_model=OuterRef("registered_model"),
+        current_stage=OuterRef("current_stage"),
+        version__gt=OuterRef("version"),
+    )
+    rows = (
+        ModelVersion.objects.select_related("registered_model")
+        .filter(registered_model_id__in=model_ids)
+        .filter(~Exists(newer_in_same_stage))
+        .order_by("registered_model_id", "version")
+    )
+    latest: dict[int, list[ModelVersion]] = defaultdict(list)
+    for version in rows:
+        latest[version.registered_model_id].append(version)
+    return latest
+
+
+def registered_model_details(models: Sequence[RegisteredModel]) -> list[RegisteredModelDetails]:
+    """Each model with tags, aliases and latest versions (with their tags): four queries."""
+    ids = [model.pk for model in models]
+    tags: dict[int, list[RegisteredModelTag]] = defaultdict(list)
+    aliases: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    latest: dict[int, list[ModelVersion]] = {}
+    if ids:
+        for tag in RegisteredModelTag.objects.filter(registered_model_id__in=ids).order_by("pk"):
+            tags[tag.registered_model_id].append(tag)
+        rows = (
+            RegisteredModelAlias.objects.filter(registered_model_id__in=ids)
+            .order_by("pk")
+            .values_list("registered_model_id", "alias", "model_version__version")
+        )
+        for model_id, alias, number in rows:
+            aliases[model_id].append((alias, number))
+        latest = latest_versions_of(ids)
+    all_latest = [version for model in models for version in latest.get(model.pk, [])]
+    details = {
+        item.version.pk: item for item in model_version_details(all_latest, with_aliases=False)
+    }
+    return [
+        RegisteredModelDetails(
+            model=model,
+            tags=tags[model.pk],
+            aliases=aliases[model.pk],
+            latest_versions=[details[version.pk] for version in latest.get(model.pk, [])],
+        )
+        for model in models
+    ]
+
+
+def registered_model_get_details(name: str) -> RegisteredModelDetails:
+    """The registered model ``name`` as ``registered-models/get`` shows it."""
+    return registered_model_details([registered_model_get(name)])[0]
+
+
+def registered_model_latest_versions(name: str, stages: Sequence[str]) -> list[ModelVersionDetails]:
+    """The newest version in each of ``stages`` (every stage when empty), with aliases."""
+    model = registered_model_get(name)
+    wanted = {canonical_stage(stage) for stage in stages}
+    versions = [
+        version
+        for version in latest_versions_of([model.pk]).get(model.pk, [])
+        if not wanted or version.current_stage in wanted
+    ]
+    return model_version_details(versions, with_aliases=True)
+
+
+def model_version_get_details(name: str, version: str | int) -> ModelVersionDetails:
+    """Version ``version`` of ``name`` with its tags and aliases."""
+    return model_version_details([model_version_get(name, version)], with_aliases=True)[0]
+
+
+def model_version_get_by_alias(name: str, alias: str) -> ModelVersionDetails:
+    """The version an alias points at; ``latest`` (any case) is the highest version number.
+
+    An unknown alias is INVALID_PARAMETER_VALUE, not 404, as in the reference.
+    """
+    validate_alias_name(alias)
+    model = registered_model_get(name)
+    if alias.lower() == LATEST_ALIAS:
+        newest = (
+            ModelVersion.objects.select_related("registered_model")
+            .filter(registered_model=model)
+            .order_by("-version")
+            .first()
+        )
+        if newest is None:
+            raise ResourceDoesNotExistError(f"Latest version not found for model {name}.")
+        return model_version_details([newest], with_aliases=True)[0]
+    pointer = (
+        RegisteredModelAlias.objects.select_related("model_version__registered_model")
+        .filter(registered_model=model, alias=alias)
+        .first()
+    )
+    if pointer is None:
+        raise InvalidParameterValueError(f"Registered model alias {alias} not found.")
+    return model_version_details([pointer.model_version], with_aliases=True)[0]
+
+
+def model_version_download_uri(name: str, version: str | int) -> str:
+    """Where the version's artifacts are: the resolved storage location, else the source."""
+    found = model_version_get(name, version)
+    return found.storage_location or found.source

@@ -1,0 +1,1 @@
+"""Writes to the registry, split by resource: registered models, model versions, sources."""
