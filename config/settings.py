@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
@@ -94,6 +95,35 @@ MLFLOW_DEFAULT_ARTIFACT_ROOT = env_str("MLFLOW_DEFAULT_ARTIFACT_ROOT", "mlflow-a
 # How long an app process may reuse a resolved workspace before reading it again (seconds).
 MLFLOW_WORKSPACE_CACHE_SECONDS = env_int("MLFLOW_WORKSPACE_CACHE_SECONDS", 5)
 
+# --- Artifact storage (read by tracking/storage.py only) ---
+# Any S3-compatible store: the endpoint and region come from the environment; boto3 finds the
+# credentials itself (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, instance roles).
+ARTIFACTS_S3_OPTIONS: dict[str, Any] = {
+    "endpoint_url": env_str("MLFLOW_S3_ENDPOINT_URL", "")
+    or env_str("AWS_ENDPOINT_URL_S3", "")
+    or env_str("AWS_ENDPOINT_URL", "")
+    or None,
+    "region_name": env_str("AWS_DEFAULT_REGION", "") or env_str("AWS_REGION", "") or None,
+    "addressing_style": env_str("MLFLOW_S3_ADDRESSING_STYLE", "") or None,
+    "verify": None if env_bool("MLFLOW_S3_VERIFY", True) else False,
+    "file_overwrite": True,
+}
+
+
+def artifacts_storage(destination: str, s3_options: dict[str, Any]) -> dict[str, Any]:
+    """The ``STORAGES`` entry for an artifact destination: ``s3://bucket/prefix`` gives
+    django-storages' ``S3Storage``, anything else a local ``FileSystemStorage`` folder."""
+    if destination.startswith("s3://"):
+        bucket, _, prefix = destination.removeprefix("s3://").partition("/")
+        options = {**s3_options, "bucket_name": bucket, "location": prefix.strip("/")}
+        return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+    folder = Path(destination.removeprefix("file://")).expanduser().resolve()
+    return {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(folder), "allow_overwrite": True},
+    }
+
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -161,6 +191,7 @@ STATIC_ROOT = Path(env_str("STATIC_ROOT", str(DATA_DIR / "static")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "artifacts": artifacts_storage(MLFLOW_ARTIFACTS_DESTINATION, ARTIFACTS_S3_OPTIONS),
 }
 
 REST_FRAMEWORK = {

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config import views
+from tracking.urls import artifact_ui_routes
 
 API_ROUTE_MODULES = ["workspaces.urls", "tracking.urls", "registry.urls", "permissions.urls"]
 
@@ -15,6 +16,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
     path("ajax-api/", include(api_patterns)),
+    # The UI's artifact downloads, outside /api/ (tracking.md §7.3).
+    path("", include(artifact_ui_routes)),
 ]
 
 handler404 = "config.errors.handler404"

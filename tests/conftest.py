@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -100,3 +101,17 @@ def team_a(db: None) -> Workspace:
 @pytest.fixture
 def team_b(db: None) -> Workspace:
     return WorkspaceFactory(name="team-b", description="Team B workspace")
+
+
+@pytest.fixture(autouse=True)
+def artifact_root(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every test's artifacts go to a fresh local folder, never to the data folder."""
+    from config.settings import artifacts_storage
+
+    root = tmp_path_factory.mktemp("mlartifacts")
+    settings.MLFLOW_ARTIFACTS_DESTINATION = str(root)
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "artifacts": artifacts_storage(str(root), settings.ARTIFACTS_S3_OPTIONS),
+    }
+    return root

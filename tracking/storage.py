@@ -1,10 +1,62 @@
-"""Artifact locations and keys. Only this module builds them. spec: workspaces.md §6."""
+"""Artifact locations, keys and storage. Only this module builds keys or touches storage.
+
+A client path is decoded until stable (as MLflow does), checked, split into segments and mapped
+into the request workspace's part of the tree (spec: workspaces.md §6.2) before any byte is read
+or written. The tree lives in django-storages' ``STORAGES["artifacts"]``: a local
+``FileSystemStorage`` or an ``S3Storage``; runs whose root is ``s3://`` are read through an
+``S3Storage`` of that bucket. spec: tracking.md §7.
+"""
 
 from __future__ import annotations
 
-from django.conf import settings
+import contextlib
+import mimetypes
+import os
+import posixpath
+import re
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import PurePosixPath, PureWindowsPath
+from typing import IO, Any, Protocol
+from urllib.parse import unquote, urlparse
 
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.files.storage import FileSystemStorage, Storage, storages
+
+from config.errors import (
+    BadRequestError,
+    InvalidParameterValueError,
+    NotImplementedFeatureError,
+    ResourceDoesNotExistError,
+)
 from workspaces.models import Workspace
+
+WORKSPACES_SEGMENT = "workspaces"
+INVALID_PATH = "Invalid path"
+CHUNK_SIZE = 1024 * 1024
+# Uploads land under this name next to their target and are renamed when complete; a client
+# can neither name nor list one (see ``artifact_segments`` and ``_visible``).
+PARTIAL_NAME = re.compile(r"^\.upload-[0-9a-f]{32}\.part$")
+MAX_SEGMENT_BYTES = 255  # NAME_MAX of common filesystems; a longer name would be an OSError
+S3_PART_SIZE = 8 * 1024 * 1024
+PRESIGNED_UPLOAD_UNSUPPORTED = (
+    "Presigned upload is not supported for the current artifact repository"
+)
+PRESIGNED_DOWNLOAD_UNSUPPORTED = (
+    "Presigned download is not supported for the current artifact repository"
+)
+# mlflow.utils.mime_type_utils.get_text_extensions(): served as text/plain.
+TEXT_EXTENSION_NAMES = (
+    "txt log err cfg conf cnf cf ini properties prop hocon toml yaml yml xml json js py py3 csv "
+    "tsv md rst ipynb MLmodel MLproject"
+)
+TEXT_EXTENSIONS = frozenset(TEXT_EXTENSION_NAMES.split())
+
+
+# --- Locations handed to clients --------------------------------------------------------------
 
 
 def join_uri(root: str, *parts: str) -> str:
@@ -37,3 +89,460 @@ def experiment_artifact_location(workspace: Workspace, experiment_id: int) -> st
 def run_artifact_uri(experiment_artifact_location: str, run_id: str) -> str:
     """A run's artifact URI: ``<experiment location>/<run_id>/artifacts``."""
     return join_uri(experiment_artifact_location, run_id, "artifacts")
+
+
+# --- Paths and keys ---------------------------------------------------------------------------
+
+
+def _decode(path: str) -> str:
+    """Percent-decode until the text stops changing, so ``%252e%252e`` is seen as ``..``."""
+    for _ in range(10):
+        decoded = unquote(path)
+        if decoded == path:
+            return path
+        path = decoded
+    raise InvalidParameterValueError(INVALID_PATH)
+
+
+def artifact_segments(path: str | None, *, directory: bool = False) -> list[str]:
+    """The segments of a client artifact path; ``[]`` for the root.
+
+    Refused with ``Invalid path`` (nothing is read or written): ``..``, ``.`` and empty segments
+    (so absolute paths and repeated slashes), percent-encoded forms of any of those, backslashes,
+    ``#``, control characters including NUL, Windows absolute paths, over-long names and the
+    names of uploads in progress. A ``directory`` path (a listing) may end with one ``/``.
+    """
+    if not path:
+        return []
+    text = _decode(path)
+    if (
+        "\\" in text
+        or "#" in text
+        or any(ord(char) < 32 or ord(char) == 127 for char in text)
+        or PureWindowsPath(text).is_absolute()
+        or PurePosixPath(text).is_absolute()
+    ):
+        raise InvalidParameterValueError(INVALID_PATH)
+    if directory and text.endswith("/"):
+        text = text[:-1]
+    segments = text.split("/")
+    for segment in segments:
+        if (
+            segment in ("", ".", "..")
+            or PARTIAL_NAME.match(segment)
+            or len(segment.encode("utf-8", "surrogatepass")) > MAX_SEGMENT_BYTES
+        ):
+            raise InvalidParameterValueError(INVALID_PATH)
+    return segments
+
+
+def workspace_key(segments: list[str], workspace: Workspace) -> str:
+    """The storage key of a proxy path for the request workspace (workspaces.md §6.2).
+
+    ``workspaces/<W>/...`` stays, another workspace's prefix is refused, and anything else goes
+    below ``workspaces/<W>/`` — except in ``default``, whose legacy files live at the root.
+    """
+    if not settings.MLFLOW_ENABLE_WORKSPACES:
+        return "/".join(segments)
+    name = workspace.name
+    if segments and segments[0] == WORKSPACES_SEGMENT:
+        if len(segments) == 1:
+            raise InvalidParameterValueError(
+                "Artifact paths prefixed with 'workspaces/' must include a workspace name."
+            )
+        if segments[1] != name:
+            raise InvalidParameterValueError(
+                f"Artifact path targets workspace '{segments[1]}' "
+                f"but the workspace specified in the request is '{name}'."
+            )
+        return "/".join(segments)
+    if workspace.is_default:
+        return "/".join(segments)
+    return "/".join([WORKSPACES_SEGMENT, name, *segments])
+
+
+def proxy_key(path: str | None, workspace: Workspace, *, directory: bool = False) -> str:
+    """Check a proxy path and map it to its storage key in ``workspace``."""
+    return workspace_key(artifact_segments(path, directory=directory), workspace)
+
+
+def hides_workspaces(key: str, workspace: Workspace) -> bool:
+    """Whether a listing of ``key`` must leave out the ``workspaces`` folder: the storage root,
+    seen from ``default``, holds every other workspace's tree, which ``default`` may not name."""
+    return settings.MLFLOW_ENABLE_WORKSPACES and key == "" and workspace.is_default
+
+
+# --- Storage ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ArtifactEntry:
+    """One entry of a listing: a name (or run-relative path), and a size for files."""
+
+    path: str
+    is_dir: bool
+    file_size: int | None = None
+
+
+@dataclass(frozen=True)
+class ArtifactDownload:
+    """An opened artifact: ``content`` is a file object or an iterator of chunks."""
+
+    name: str
+    size: int
+    content: IO[bytes] | Iterator[bytes]
+
+    @property
+    def content_type(self) -> str:
+        """MLflow's guess: text-like names are ``text/plain``, unknown ones octet-stream."""
+        extension = posixpath.splitext(self.name)[1].removeprefix(".") or self.name
+        if extension in TEXT_EXTENSIONS:
+            return "text/plain"
+        guessed, _ = mimetypes.guess_type(self.name)
+        return guessed or "application/octet-stream"
+
+
+class Readable(Protocol):
+    """Where an upload's bytes come from: a request or its WSGI input."""
+
+    def read(self, size: int = ..., /) -> bytes: ...
+
+
+class UploadBody:
+    """An upload's bytes, read in chunks; ends with an error when fewer than ``length`` arrive.
+
+    A client that sends a short body and hangs up must not leave a truncated artifact.
+    """
+
+    def __init__(self, source: Readable, length: int | None, limit: int | None = None) -> None:
+        self.source = source
+        self.length = length
+        self.limit = limit
+        self.received = 0
+
+    def read(self, size: int = CHUNK_SIZE) -> bytes:
+        """Up to ``size`` bytes; ``b""`` once the whole body has arrived."""
+        if size is None or size < 0:
+            size = CHUNK_SIZE
+        if self.length is not None:
+            size = min(size, self.length - self.received)
+            if size <= 0:
+                return b""
+        try:
+            data = self.source.read(size)
+        except OSError as error:  # the connection broke (gunicorn: NoMoreData)
+            raise BadRequestError("The upload ended before its Content-Length.") from error
+        self.received += len(data)
+        if not data and self.length is not None and self.received < self.length:
+            raise BadRequestError("The upload ended before its Content-Length.")
+        if self.limit is not None and self.received > self.limit:
+            raise InvalidParameterValueError("Artifact size is too large. Max size is 10MB.")
+        return data
+
+    def chunks(self) -> Iterator[bytes]:
+        """The body as chunks of at most ``CHUNK_SIZE`` bytes."""
+        while data := self.read(CHUNK_SIZE):
+            yield data
+
+    def seekable(self) -> bool:
+        """A request body is read once, front to back (s3transfer asks)."""
+        return False
+
+    def readable(self) -> bool:
+        return True
+
+
+def _not_found(key: str) -> ResourceDoesNotExistError:
+    return ResourceDoesNotExistError(f"No such artifact: '{key}'")
+
+
+def _is_directory(key: str) -> InvalidParameterValueError:
+    return InvalidParameterValueError(f"Artifact path refers to a directory, not a file: '{key}'")
+
+
+def _visible(name: str) -> bool:
+    return not PARTIAL_NAME.match(name)
+
+
+class ArtifactTree:
+    """A storage seen as a tree of ``/``-separated keys; subclasses per storage kind."""
+
+    def list(self, key: str) -> list[ArtifactEntry]:
+        """The entries directly below ``key`` (basenames, sorted); ``[]`` for a missing folder
+        or a file."""
+        raise NotImplementedError
+
+    def open(self, key: str) -> ArtifactDownload:
+        """Open the file at ``key`` for streaming, before any response is returned."""
+        raise NotImplementedError
+
+    def save(self, key: str, body: UploadBody) -> None:
+        """Write ``body`` to ``key`` so that the name only ever shows a complete file."""
+        raise NotImplementedError
+
+    def delete(self, key: str) -> None:
+        """Delete the file or the whole folder at ``key``; a missing key is no error."""
+        raise NotImplementedError
+
+    def presigned_url(self, key: str, *, method: str, expiration: int) -> tuple[str, int | None]:
+        """A URL that lets its holder GET or PUT ``key`` directly, and the file's size."""
+        raise NotImplementedFeatureError(
+            PRESIGNED_UPLOAD_UNSUPPORTED if method == "PUT" else PRESIGNED_DOWNLOAD_UNSUPPORTED
+        )
+
+
+class LocalTree(ArtifactTree):
+    """A ``FileSystemStorage`` folder. Uploads go to a hidden name in the target folder and
+    are renamed over the final name, which is atomic on one filesystem."""
+
+    def __init__(self, storage: FileSystemStorage) -> None:
+        self.storage = storage
+        self.root = os.path.realpath(storage.location)
+
+    def _path(self, key: str) -> str:
+        """The file system path of ``key``; symlinks may not lead out of the root."""
+        path = self.storage.path(key) if key else self.root
+        real = os.path.realpath(path)
+        if real != self.root and not real.startswith(self.root + os.sep):
+            raise InvalidParameterValueError(INVALID_PATH)
+        return path
+
+    def list(self, key: str) -> list[ArtifactEntry]:
+        try:
+            with os.scandir(self._path(key)) as entries:
+                found = [
+                    ArtifactEntry(entry.name, True)
+                    if entry.is_dir()
+                    else ArtifactEntry(entry.name, False, entry.stat().st_size)
+                    for entry in entries
+                    if _visible(entry.name)
+                ]
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        return sorted(found, key=lambda entry: entry.path)
+
+    def open(self, key: str) -> ArtifactDownload:
+        path = self._path(key)
+        if os.path.isdir(path):
+            raise _is_directory(key)
+        try:
+            file = open(path, "rb")  # noqa: SIM115  # the response closes it after streaming
+        except (FileNotFoundError, NotADirectoryError):
+            raise _not_found(key) from None
+        return ArtifactDownload(posixpath.basename(key), os.fstat(file.fileno()).st_size, file)
+
+    def save(self, key: str, body: UploadBody) -> None:
+        path = self._path(key)
+        if os.path.isdir(path):
+            raise _is_directory(key)
+        folder = os.path.dirname(path)
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            raise InvalidParameterValueError(
+                f"Cannot write artifact '{key}': a parent path is a file."
+            ) from None
+        self._path(posixpath.dirname(key))  # the folder may not be a symlink out of the root
+        partial = os.path.join(folder, f".upload-{uuid.uuid4().hex}.part")
+        try:
+            with open(partial, "xb") as file:
+                for chunk in body.chunks():
+                    file.write(chunk)
+            os.replace(partial, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(partial)
+            raise
+
+    def delete(self, key: str) -> None:
+        path = self._path(key)
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path)
+        elif os.path.lexists(path):
+            os.remove(path)
+
+
+class S3Tree(ArtifactTree):
+    """An ``S3Storage`` bucket prefix. An object only appears once its upload completed, so
+    uploads go straight to their key; reads stream the object body."""
+
+    def __init__(self, storage: Any) -> None:
+        self.storage = storage
+
+    def _name(self, key: str) -> str:
+        """The object key below the storage's location."""
+        return str(self.storage._normalize_name(key)) if key else self.storage.location
+
+    def _prefix(self, key: str) -> str:
+        name = self._name(key)
+        return f"{name}/" if name else ""
+
+    @property
+    def _client(self) -> Any:
+        return self.storage.connection.meta.client
+
+    def list(self, key: str) -> list[ArtifactEntry]:
+        prefix = self._prefix(key)
+        found: list[ArtifactEntry] = []
+        pages = self._client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.storage.bucket_name, Prefix=prefix, Delimiter="/"
+        )
+        for page in pages:
+            for common in page.get("CommonPrefixes", ()):
+                name = common["Prefix"][len(prefix) :].rstrip("/")
+                if name and _visible(name):
+                    found.append(ArtifactEntry(name, True))
+            for item in page.get("Contents", ()):
+                name = item["Key"][len(prefix) :]
+                if name and _visible(name):
+                    found.append(ArtifactEntry(name, False, int(item["Size"])))
+        return sorted(found, key=lambda entry: entry.path)
+
+    def _has_children(self, key: str) -> bool:
+        answer = self._client.list_objects_v2(
+            Bucket=self.storage.bucket_name, Prefix=self._prefix(key), MaxKeys=1
+        )
+        return bool(answer.get("KeyCount"))
+
+    def open(self, key: str) -> ArtifactDownload:
+        from botocore.exceptions import ClientError
+
+        if not key:
+            raise _is_directory(key)
+        try:
+            answer = self._client.get_object(Bucket=self.storage.bucket_name, Key=self._name(key))
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") not in ("NoSuchKey", "404"):
+                raise
+            if self._has_children(key):
+                raise _is_directory(key) from None
+            raise _not_found(key) from None
+        body = answer["Body"]
+
+        def chunks() -> Iterator[bytes]:
+            try:
+                yield from body.iter_chunks(CHUNK_SIZE)
+            finally:
+                body.close()
+
+        return ArtifactDownload(posixpath.basename(key), int(answer["ContentLength"]), chunks())
+
+    def save(self, key: str, body: UploadBody) -> None:
+        from boto3.s3.transfer import TransferConfig
+
+        if self._has_children(key):
+            raise _is_directory(key)
+        content_type, _ = mimetypes.guess_type(key)
+        # Few, bounded parts in flight: memory stays flat however large the upload is.
+        config = TransferConfig(
+            multipart_threshold=S3_PART_SIZE,
+            multipart_chunksize=S3_PART_SIZE,
+            max_concurrency=2,
+        )
+        self._client.upload_fileobj(
+            body,
+            self.storage.bucket_name,
+            self._name(key),
+            ExtraArgs={"ContentType": content_type or "application/octet-stream"},
+            Config=config,
+        )
+
+    def delete(self, key: str) -> None:
+        bucket = self.storage.bucket
+        bucket.objects.filter(Prefix=self._prefix(key)).delete()
+        if key:
+            bucket.Object(self._name(key)).delete()
+
+    def presigned_url(self, key: str, *, method: str, expiration: int) -> tuple[str, int | None]:
+        from botocore.exceptions import ClientError
+
+        name = self._name(key)
+        operation = "put_object" if method == "PUT" else "get_object"
+        url = self._client.generate_presigned_url(
+            operation,
+            Params={"Bucket": self.storage.bucket_name, "Key": name},
+            ExpiresIn=expiration,
+            HttpMethod=method,
+        )
+        if method == "PUT":
+            return str(url), None
+        try:
+            size = self._client.head_object(Bucket=self.storage.bucket_name, Key=name)
+        except ClientError:
+            raise _not_found(key) from None
+        return str(url), int(size["ContentLength"])
+
+
+def tree_for(storage: Storage) -> ArtifactTree:
+    """The tree over one configured storage."""
+    if isinstance(storage, FileSystemStorage):
+        return LocalTree(storage)
+    from storages.backends.s3 import S3Storage
+
+    if isinstance(storage, S3Storage):
+        return S3Tree(storage)
+    raise ImproperlyConfigured(
+        f"STORAGES['artifacts'] must be a FileSystemStorage or an S3Storage, "
+        f"not {type(storage).__name__}."
+    )
+
+
+def proxy_tree() -> ArtifactTree:
+    """The tree behind the ``mlflow-artifacts`` proxy (``MLFLOW_ARTIFACTS_DESTINATION``)."""
+    return tree_for(storages["artifacts"])
+
+
+# --- Run and model roots ----------------------------------------------------------------------
+
+PROXY_SCHEMES = ("mlflow-artifacts", "http", "https")
+PROXY_HTTP_ANCHOR = "/api/2.0/mlflow-artifacts/artifacts/"
+
+
+@dataclass(frozen=True)
+class ArtifactLocation:
+    """Where a run's (or model version's) artifact lives: a tree, a key, and a listing rule."""
+
+    tree: ArtifactTree
+    key: str
+    hides_workspaces: bool = False
+
+
+def root_scheme(root_uri: str) -> str:
+    """The scheme of an artifact root URI (``""`` for a local path)."""
+    return urlparse(root_uri).scheme
+
+
+def root_location(
+    root_uri: str, path: str | None, workspace: Workspace, *, directory: bool = False
+) -> ArtifactLocation:
+    """Resolve ``path`` inside an artifact root URI, in ``workspace``.
+
+    ``mlflow-artifacts:`` roots (and http(s) proxy URLs) resolve into the proxy tree with the
+    workspace rewriting applied to the joined path; ``s3://`` roots into that bucket. The
+    server does not read other roots (local folders): their clients read them directly.
+    """
+    relative = artifact_segments(path, directory=directory)
+    parsed = urlparse(root_uri)
+    if parsed.scheme in PROXY_SCHEMES:
+        root_path = parsed.path
+        if parsed.scheme != "mlflow-artifacts":
+            if PROXY_HTTP_ANCHOR not in root_path:
+                raise InvalidParameterValueError(
+                    f"The artifact root '{root_uri}' is not an artifact proxy URL."
+                )
+            root_path = root_path.split(PROXY_HTTP_ANCHOR, 1)[1]
+        root = artifact_segments(root_path.strip("/"), directory=True)
+        key = workspace_key(root + relative, workspace)
+        return ArtifactLocation(proxy_tree(), key, hides_workspaces(key, workspace))
+    if parsed.scheme == "s3":
+        from storages.backends.s3 import S3Storage
+
+        location = "/".join(artifact_segments(parsed.path.strip("/"), directory=True))
+        storage = S3Storage(
+            **{**settings.ARTIFACTS_S3_OPTIONS, "bucket_name": parsed.netloc, "location": location}
+        )
+        return ArtifactLocation(S3Tree(storage), "/".join(relative))
+    raise InvalidParameterValueError(
+        f"This server does not serve artifacts stored at '{root_uri}'; "
+        "read them from that location directly."
+    )

@@ -2,6 +2,7 @@
 
 from django.urls import URLPattern
 
+from tracking.views.artifacts import ProxyArtifactViewSet, RunArtifactViewSet
 from tracking.views.experiments import ExperimentViewSet
 from tracking.views.metrics import MetricHistoryViewSet
 from tracking.views.runs import RunViewSet
@@ -60,4 +61,50 @@ search_routes: list[URLPattern] = [
     operation("2.0/mlflow/runs/search", SearchViewSet, post="search_runs"),  # no GET: 405
 ]
 
-urlpatterns = experiment_routes + run_routes + metric_routes + search_routes
+# Artifacts: the mlflow-artifacts proxy and run artifacts (tracking/views/artifacts.py)
+ARTIFACT = "2.0/mlflow-artifacts/artifacts/<path:artifact_path>"
+artifact_routes: list[URLPattern] = [
+    operation("2.0/mlflow-artifacts/artifacts", ProxyArtifactViewSet, get="list_artifacts"),
+    operation(
+        ARTIFACT, ProxyArtifactViewSet, get="download", put="upload", delete="delete_artifact"
+    ),
+    operation(
+        "2.0/mlflow-artifacts/mpu/create/<path:artifact_path>",
+        ProxyArtifactViewSet,
+        post="create_multipart",
+    ),
+    operation(
+        "2.0/mlflow-artifacts/mpu/complete/<path:artifact_path>",
+        ProxyArtifactViewSet,
+        post="complete_multipart",
+    ),
+    operation(
+        "2.0/mlflow-artifacts/mpu/abort/<path:artifact_path>",
+        ProxyArtifactViewSet,
+        post="abort_multipart",
+    ),
+    operation(
+        "2.0/mlflow-artifacts/presigned/<path:artifact_path>",
+        ProxyArtifactViewSet,
+        get="presigned_download",
+    ),
+    operation("2.0/mlflow/artifacts/list", RunArtifactViewSet, get="list_artifacts"),
+    operation(
+        "2.0/mlflow/artifacts/presigned-upload-url", RunArtifactViewSet, post="presigned_upload_url"
+    ),
+    operation(
+        "2.0/mlflow/artifacts/presigned-download-url",
+        RunArtifactViewSet,
+        post="presigned_download_url",
+    ),
+    # UI only: the view answers ENDPOINT_NOT_FOUND under /api/.
+    operation("2.0/mlflow/upload-artifact", RunArtifactViewSet, post="upload_artifact"),
+]
+
+# The UI's downloads outside api/ (mounted at the top level by config/urls.py).
+artifact_ui_routes: list[URLPattern] = [
+    operation("get-artifact", RunArtifactViewSet, get="get_artifact"),
+    operation("model-versions/get-artifact", RunArtifactViewSet, get="get_model_version_artifact"),
+]
+
+urlpatterns = experiment_routes + run_routes + metric_routes + search_routes + artifact_routes
