@@ -24,6 +24,8 @@ from tests.tracking.test_runs_support import (
     stored_run,
 )
 from tracking.models import Experiment, Run, RunTag
+from tracking.selectors.runs import runs_with_data
+from tracking.serializers.runs import RunOut
 from workspaces.context import in_workspace
 from workspaces.models import Workspace
 
@@ -578,3 +580,39 @@ def test_run_routes_answer_405_for_other_methods(api: ApiClient, experiment: Exp
     post_get = post(api, "get", {"run_id": run_id})
 
     assert (get_create.status_code, post_get.status_code) == (405, 405)
+
+
+def test_runs_with_data_loads_many_runs_in_a_fixed_number_of_queries(
+    api: ApiClient,
+    experiment: Experiment,
+    team_a: Workspace,
+    django_assert_num_queries: Any,
+) -> None:
+    run_ids = [create_run(api, experiment, run_name=f"r{i}") for i in range(3)]
+    for index, run_id in enumerate(run_ids):
+        post(
+            api,
+            "log-batch",
+            {
+                "run_id": run_id,
+                "metrics": [{"key": "m", "value": index, "timestamp": 1}],
+                "params": [{"key": "p", "value": str(index)}],
+            },
+        )
+    with in_workspace(team_a):
+        runs = list(Run.objects.filter(run_uuid__in=run_ids).order_by("run_name"))
+
+        # latest metrics, params, tags, dataset inputs, model links
+        with django_assert_num_queries(5):
+            one = runs_with_data(runs[:1])
+        with django_assert_num_queries(5):
+            three = runs_with_data(runs)
+
+    assert [data.run.run_name for data in three] == ["r0", "r1", "r2"]
+    assert [[p.value for p in data.params] for data in three] == [["0"], ["1"], ["2"]]
+    assert [m.value for m in one[0].metrics] == [0.0]
+    assert RunOut.render(three[2])["data"] == {
+        "metrics": [{"key": "m", "value": 2.0, "timestamp": 1, "step": 0}],
+        "params": [{"key": "p", "value": "2"}],
+        "tags": [{"key": "mlflow.runName", "value": "r2"}],
+    }

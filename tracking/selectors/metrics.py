@@ -1,58 +1,26 @@
 """Reading metric histories: one key of one run (paged), and sampled or bulk across runs.
 
 spec: tracking.md §5, examples/metrics/. Page tokens are base64 of ``{"offset": n}``
-(search.md §7), the encoding MLflow uses.
+(search.md §7), shared with the searches.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 
-from config.errors import InvalidParameterValueError, ResourceDoesNotExistError
+from config.errors import ResourceDoesNotExistError
 from tracking.models import Metric, Run
+from tracking.search.paging import decode_page_token, encode_page_token
 from tracking.selectors.lookups import run_get
 
 # get-history order (MLflow's SQL store); is_nan only breaks the NaN-vs-0 tie deterministically.
 HISTORY_ORDER = ("timestamp", "step", "value", "is_nan")
 # get-history-bulk-interval samples over this order.
 SAMPLING_ORDER = ("step", "timestamp", "value", "is_nan")
-
-
-def page_token_make(offset: int) -> str:
-    """The token of the page starting at ``offset``: base64 of ``{"offset": n}``."""
-    return base64.b64encode(json.dumps({"offset": offset}).encode()).decode()
-
-
-def page_token_parse(page_token: str | None) -> int:
-    """The offset a page token stands for (0 without one), with MLflow's messages."""
-    if not page_token:
-        return 0
-    try:
-        decoded = base64.b64decode(page_token)
-    except (binascii.Error, ValueError):
-        raise InvalidParameterValueError("Invalid page token, could not base64-decode") from None
-    try:
-        parsed: Any = json.loads(decoded)
-    except ValueError:
-        raise InvalidParameterValueError(f"Invalid page token, decoded value={decoded!r}") from None
-    offset = parsed.get("offset") if isinstance(parsed, dict) else None
-    if not offset:
-        raise InvalidParameterValueError(f"Invalid page token, parsed value={parsed}")
-    try:
-        number = int(offset)
-    except (TypeError, ValueError):
-        raise InvalidParameterValueError(f"Invalid page token, not stringable {offset}") from None
-    if number < 0:
-        raise InvalidParameterValueError(f"Invalid page token, parsed value={parsed}")
-    return number
 
 
 def metric_history(
@@ -63,14 +31,14 @@ def metric_history(
 
     One query when the metric has points; an empty answer checks that the run exists.
     """
-    offset = page_token_parse(page_token)
+    offset = decode_page_token(page_token)
     points = Metric.objects.filter(run_id=run_id, key=key).order_by(*HISTORY_ORDER)
     if max_results is None:
         rows = list(points[offset:])
         token = None
     else:
         rows = list(points[offset : offset + max_results + 1])
-        token = page_token_make(offset + max_results) if len(rows) > max_results else None
+        token = encode_page_token(offset + max_results) if len(rows) > max_results else None
         rows = rows[:max_results]
     if not rows:
         run_get(run_id)  # an unknown run is 404, an unknown key is an empty history
