@@ -22,9 +22,9 @@ from django.db.utils import load_backend
 
 from config.errors import InvalidParameterValueError
 from tests.factories import ExperimentFactory, RunFactory, WorkspaceFactory
-from tracking.models import LatestMetric, Metric, Param, RunTag
+from tracking.models import Dataset, LatestMetric, Metric, Param, RunInput, RunTag
 from tracking.services.metrics import MetricPoint, run_log_metric
-from tracking.services.runs import run_log_batch, run_log_param
+from tracking.services.runs import run_log_batch, run_log_inputs, run_log_param
 from workspaces.context import in_workspace
 
 THREADS = 4
@@ -154,3 +154,49 @@ def test_concurrent_changes_of_one_param_have_one_winner(
     assert sorted(outcomes) == sorted(winners + ["Changing param values is not allowed"] * 3)
     with own_connection(path), in_workspace(workspace):
         assert list(Param.objects.values_list("value", flat=True)) == winners
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_to_runs_of_one_experiment_share_datasets_without_deadlocks(
+    sqlite_path: Callable[[], str | None],
+) -> None:
+    workspace = WorkspaceFactory(name="team-a")
+    experiment = ExperimentFactory(workspace=workspace)
+    runs = [RunFactory(experiment=experiment) for _ in range(THREADS)]
+    path = sqlite_path()
+
+    def work(number: int) -> None:
+        run_id = runs[number].run_uuid
+        with in_workspace(workspace):
+            for round_number in range(ROUNDS):
+                # Identical points on purpose: duplicate-key inserts take extra locks.
+                points = [MetricPoint(f"k{i % 7}", float(i % 3), i % 5, i % 4) for i in range(60)]
+                run_log_batch(
+                    run_id=run_id,
+                    metrics=points,
+                    params={f"p{round_number}": "v"},
+                    tags={f"t{round_number % 3}": str(round_number)},
+                )
+                dataset = {
+                    "name": f"d{round_number % 5}",
+                    "digest": "x",
+                    "source_type": "local",
+                    "source": "s",
+                    "schema": None,
+                    "profile": None,
+                }
+                run_log_inputs(
+                    run_id=run_id, datasets=[{"dataset": dataset, "tags": []}], model_ids=[]
+                )
+
+    errors = run_threads(work, path)
+
+    assert errors == []
+    with own_connection(path), in_workspace(workspace):
+        assert Dataset.objects.count() == 5
+        assert RunInput.objects.count() == 5 * THREADS
+        assert (
+            Metric.objects.count()
+            == len({(i % 7, i % 3, i % 5, i % 4) for i in range(60)}) * THREADS
+        )
+        assert Param.objects.count() == ROUNDS * THREADS

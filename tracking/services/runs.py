@@ -20,6 +20,7 @@ from tracking.models import (
     ACTIVE,
     DELETED,
     Dataset,
+    Experiment,
     Param,
     Run,
     RunInput,
@@ -232,6 +233,19 @@ def run_log_batch(
     _tags_set(run, tags)
 
 
+def _experiment_lock_of_run(run_id: str) -> None:
+    """Lock the row of the run's experiment (if the run exists) until the transaction ends.
+
+    Datasets belong to the experiment and are shared by its runs: with the experiment locked,
+    two runs never race to create the same dataset (on MariaDB such races deadlock on
+    duplicate-key locks). The experiment is locked before the run, the order
+    ``experiment_delete`` takes its locks in.
+    """
+    experiment_ids = Run.objects.filter(run_uuid=run_id).values_list("experiment_id", flat=True)
+    if experiment_ids:
+        list(Experiment.objects.select_for_update().filter(pk__in=list(experiment_ids)))
+
+
 @transaction.atomic
 def run_log_inputs(
     *, run_id: str, datasets: Sequence[Mapping[str, Any]], model_ids: Sequence[str]
@@ -242,34 +256,34 @@ def run_log_inputs(
     "tags": [{key, value}]}``. A dataset is stored once per experiment and ``(name, digest)``;
     an input already recorded for the run keeps its original tags.
     """
-    run = run_get_active_for_update(run_id)
     unique: dict[tuple[str, str], Mapping[str, Any]] = {}
     for dataset_input in datasets:
         dataset = dataset_input["dataset"]
         unique.setdefault((dataset["name"], dataset["digest"]), dataset_input)
     if unique:
-        # Insert-or-keep, then read back under lock: a concurrent run of the same experiment
-        # may have inserted the same dataset, and the locking read sees its committed row.
-        Dataset.objects.bulk_create(
-            (
-                Dataset(
-                    workspace_id=run.workspace_id,
-                    dataset_uuid=uuid.uuid4().hex,
-                    experiment_id=run.experiment_id,
-                    **item["dataset"],
-                )
-                for item in unique.values()
-            ),
-            ignore_conflicts=True,
-        )
+        _experiment_lock_of_run(run_id)
+    run = run_get_active_for_update(run_id)
+    if unique:
         stored = {
             (dataset.name, dataset.digest): dataset
-            for dataset in Dataset.objects.select_for_update().filter(
+            for dataset in Dataset.objects.filter(
                 experiment_id=run.experiment_id,
                 name__in=[name for name, _ in unique],
                 digest__in=[digest for _, digest in unique],
             )
         }
+        created = [
+            Dataset(
+                workspace_id=run.workspace_id,
+                dataset_uuid=uuid.uuid4().hex,
+                experiment_id=run.experiment_id,
+                **item["dataset"],
+            )
+            for identity, item in unique.items()
+            if identity not in stored
+        ]
+        Dataset.objects.bulk_create(created)
+        stored.update({(dataset.name, dataset.digest): dataset for dataset in created})
         RunInput.objects.bulk_create(
             (
                 RunInput(
