@@ -18,10 +18,16 @@ What moves with a root is discovered, never listed (spec: workspaces.md §9):
   ``on_delete`` rules are references and are not followed;
 * a model that points at a root by value instead of a key (a permission row keyed by
   workspace and model name) declares it in ``workspace_move_references``, a mapping from the
-  root's ``workspace_table`` to ``(own field, root field)``::
+  root's ``workspace_table`` to ``(own field, root field)``, and names its workspace key in
+  ``workspace_move_field`` when that is not ``workspace``. Its rows in the source workspace
+  whose field equals a moved root's field move along (and move into ``default`` in a merge)::
 
-      class RegisteredModelPermission(WorkspaceOwned):
+      class RegisteredModelPermission(models.Model):
+          workspace_move_field = "for_workspace"
           workspace_move_references = {"registered_models": ("name", "name")}
+
+  Models of other apps that do not carry the attributes yet are listed in
+  ``DEFAULT_MOVE_REFERENCES``; the class attributes win.
 
 Artifacts stay readable (policy ``move``, the default): an ``mlflow-artifacts:`` URI names its
 workspace (``mlflow-artifacts:/workspaces/<ws>/...``, legacy ``default`` URIs name none), and the
@@ -44,6 +50,7 @@ from functools import reduce
 from operator import or_
 from typing import IO, TYPE_CHECKING, Any
 
+from django.apps import apps
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Cast, Concat, Substr
@@ -77,6 +84,14 @@ NAMES_SHOWN = 20
 # The order in which the reference checks merge conflicts (workspace_migration.py).
 MERGE_CONFLICT_ORDER = ("experiments", "registered_models", "evaluation_datasets")
 
+# ``workspace_move_field`` and ``workspace_move_references`` of models that do not declare them.
+DEFAULT_MOVE_REFERENCES: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
+    "permissions.registeredmodelpermission": (
+        "for_workspace",
+        {"registered_models": ("name", "name")},
+    ),
+}
+
 PROXY_SCHEME = "mlflow-artifacts:"
 # Artifact URI fields of models that do not declare ``workspace_artifact_fields``: True when
 # the row owns the files (they move), False when it points at files another row owns (copied).
@@ -106,8 +121,8 @@ class MoveAbortedError(InvalidStateError):
 class Edge:
     """``child.child_field`` points at ``parent.parent_field``: a child row moves with it."""
 
-    child: type[WorkspaceOwned]
-    parent: type[WorkspaceOwned]
+    child: type[models.Model]
+    parent: type[models.Model]
     child_field: str
     parent_field: str
 
@@ -116,13 +131,40 @@ class Edge:
 class MoveGraph:
     """A root model and every model that moves with it, root first, parents before children."""
 
-    root: type[WorkspaceOwned]
-    order: tuple[type[WorkspaceOwned], ...]
+    root: type[models.Model]
+    order: tuple[type[models.Model], ...]
     edges: tuple[Edge, ...]
 
-    def edges_into(self, model: type[WorkspaceOwned]) -> list[Edge]:
+    def edges_into(self, model: type[models.Model]) -> list[Edge]:
         """The edges through which rows of ``model`` are reached."""
         return [edge for edge in self.edges if edge.child is model]
+
+
+def workspace_field(model: type[models.Model]) -> str:
+    """The name of the key that says which workspace a row of ``model`` belongs to."""
+    declared: str | None = getattr(model, "workspace_move_field", None)
+    if declared:
+        return declared
+    default = DEFAULT_MOVE_REFERENCES.get(model._meta.label_lower)
+    return default[0] if default else "workspace"
+
+
+def move_references(model: type[models.Model]) -> dict[str, tuple[str, str]]:
+    """``workspace_move_references`` of ``model``: root table → (own field, root field)."""
+    declared: dict[str, tuple[str, str]] | None = getattr(model, "workspace_move_references", None)
+    if declared is not None:
+        return declared
+    default = DEFAULT_MOVE_REFERENCES.get(model._meta.label_lower)
+    return default[1] if default else {}
+
+
+def movable_models() -> list[type[models.Model]]:
+    """Every model with rows that belong to a workspace: the workspace-owned ones, then those
+    that point at roots by value (``workspace_move_references``)."""
+    owned: list[type[models.Model]] = list(workspace_owned_models())
+    return owned + [
+        model for model in apps.get_models() if model not in owned and move_references(model)
+    ]
 
 
 def table_label(model: type[models.Model]) -> str:
@@ -142,31 +184,32 @@ def _owned_edges() -> list[Edge]:
     owned = workspace_owned_models()
     roots = resource_types()
     edges: list[Edge] = []
-    for model in owned:
+    for model in movable_models():
         for model_field in model._meta.concrete_fields:
+            if model_field.name == workspace_field(model):
+                continue
             related = next((m for m in owned if m is model_field.related_model), None)
             on_delete = getattr(model_field.remote_field, "on_delete", None)
             if related is not None and on_delete is models.CASCADE:
                 edges.append(Edge(model, related, model_field.name, "pk"))
-        references: dict[str, tuple[str, str]] = getattr(model, "workspace_move_references", {})
-        for table, (own_field, root_field) in references.items():
+        for table, (own_field, root_field) in move_references(model).items():
             if table in roots:
                 edges.append(Edge(model, roots[table], own_field, root_field))
     return edges
 
 
-def move_graph(root: type[WorkspaceOwned]) -> MoveGraph:
+def move_graph(root: type[models.Model]) -> MoveGraph:
     """The models that move with ``root``, found breadth-first through ``_owned_edges``.
 
     A model reached at depth d is selected through its edges from models of smaller depth,
     so selections never recurse forever, even if the model graph had a cycle.
     """
     edges = _owned_edges()
-    depth: dict[type[WorkspaceOwned], int] = {root: 0}
+    depth: dict[type[models.Model], int] = {root: 0}
     order = [root]
     frontier = [root]
     while frontier:
-        following: list[type[WorkspaceOwned]] = []
+        following: list[type[models.Model]] = []
         for parent in frontier:
             for edge in edges:
                 if edge.parent is parent and edge.child not in depth:
@@ -197,11 +240,11 @@ def _referenced_values(parent: QuerySet[Any], edge: Edge) -> QuerySet[Any]:
 
 def _selections(
     graph: MoveGraph, root_pks: Sequence[Any]
-) -> dict[type[WorkspaceOwned], QuerySet[Any]]:
+) -> dict[type[models.Model], QuerySet[Any]]:
     """Per model, the rows reachable from the roots ``root_pks`` (in any workspace: the caller
     adds the source workspace, so selections stay valid while rows change workspace)."""
-    selected: dict[type[WorkspaceOwned], QuerySet[Any]] = {
-        graph.root: graph.root.objects.filter(pk__in=list(root_pks))
+    selected: dict[type[models.Model], QuerySet[Any]] = {
+        graph.root: graph.root._default_manager.filter(pk__in=list(root_pks))
     }
     for model in graph.order[1:]:
         condition = reduce(
@@ -211,7 +254,7 @@ def _selections(
                 for edge in graph.edges_into(model)
             ),
         )
-        selected[model] = model.objects.filter(condition)
+        selected[model] = model._default_manager.filter(condition)
     return selected
 
 
@@ -379,10 +422,8 @@ def _minimal(relocations: Iterable[_Relocation]) -> list[_Relocation]:
     return kept
 
 
-def _artifact_models() -> list[tuple[type[WorkspaceOwned], dict[str, bool]]]:
-    return [
-        (model, fields) for model in workspace_owned_models() if (fields := artifact_fields(model))
-    ]
+def _artifact_models() -> list[tuple[type[models.Model], dict[str, bool]]]:
+    return [(model, fields) for model in movable_models() if (fields := artifact_fields(model))]
 
 
 def _still_referenced(old_uris: Sequence[str]) -> set[str]:
@@ -400,7 +441,7 @@ def _still_referenced(old_uris: Sequence[str]) -> set[str]:
                         for uri in batch
                     ),
                 )
-                values = model.objects.filter(condition).values_list(uri_field, flat=True)
+                values = model._default_manager.filter(condition).values_list(uri_field, flat=True)
                 for value in values.distinct():
                     found.update(
                         uri
@@ -440,7 +481,7 @@ class _ArtifactMove:
         except MlflowError:
             return None
 
-    def collect(self, model: type[WorkspaceOwned], selection: QuerySet[Any]) -> None:
+    def collect(self, model: type[models.Model], selection: QuerySet[Any]) -> None:
         """Note the files behind the moved rows of ``model`` and rewrite their URIs."""
         for uri_field, owned in artifact_fields(model).items():
             for condition, prefix in _naming_filters(uri_field, self.source):
@@ -686,9 +727,8 @@ def resources_move(
             counts = {table_label(model): 0 for model in graph.order}
             for batch in _batches(root_pks, ROOT_BATCH):
                 for model, selection in _selections(graph, batch).items():
-                    counts[table_label(model)] += selection.filter(
-                        workspace=source_workspace
-                    ).count()
+                    in_source = {workspace_field(model): source_workspace}
+                    counts[table_label(model)] += selection.filter(**in_source).count()
             if dry_run:
                 if artifact_policy == ARTIFACTS_RETARGET:
                     retarget_root = _retarget_root(target_workspace, default_artifact_root)
@@ -708,12 +748,14 @@ def resources_move(
                 selections = _selections(graph, batch)
                 if artifact_policy == ARTIFACTS_MOVE:
                     for model, selection in selections.items():
-                        artifacts.collect(model, selection.filter(workspace=source_workspace))
+                        in_source = {workspace_field(model): source_workspace}
+                        artifacts.collect(model, selection.filter(**in_source))
                 for model in reversed(graph.order):  # children first
+                    column = workspace_field(model)
                     done += (
                         selections[model]
-                        .filter(workspace=source_workspace)
-                        .update(workspace=target_workspace)
+                        .filter(**{column: source_workspace})
+                        .update(**{column: target_workspace})
                     )
                     if progress is not None:
                         progress(done, total)
@@ -769,35 +811,39 @@ class MergeResult:
         return sum(self.rows_by_table.values())
 
 
-def _merge_models() -> list[type[WorkspaceOwned]]:
-    """Every workspace-owned model: roots in RESTRICT's order first, then the rest."""
-    roots = workspace_root_models()
-    return roots + [model for model in workspace_owned_models() if model not in roots]
+def _merge_models() -> list[type[models.Model]]:
+    """Every movable model: roots in RESTRICT's order first, then the rest."""
+    roots: list[type[models.Model]] = list(workspace_root_models())
+    return roots + [model for model in movable_models() if model not in roots]
 
 
-def _unique_keys(model: type[WorkspaceOwned]) -> list[tuple[str, ...]]:
+def _parents() -> set[type[models.Model]]:
+    """The models a row can belong to: a key to one of them is unique with its parent."""
+    return set(movable_models())
+
+
+def _unique_keys(model: type[models.Model]) -> list[tuple[str, ...]]:
     """The per-workspace unique keys of ``model`` that merging could break: constraints led
-    by ``workspace`` over plain fields (keys through a parent are unique with the parent)."""
+    by its workspace key whose other fields are values or keys to models outside workspaces
+    (users); a key to a parent row is unique with that parent, which keeps its id."""
     keys: list[tuple[str, ...]] = []
+    parents = _parents()
     for constraint in model._meta.constraints:
         fields = tuple(getattr(constraint, "fields", ()))
         if (
             isinstance(constraint, models.UniqueConstraint)
             and constraint.condition is None
             and len(fields) > 1
-            and fields[0] == "workspace"
-            and not any(model._meta.get_field(name).is_relation for name in fields[1:])
+            and fields[0] == workspace_field(model)
+            and not any(model._meta.get_field(name).related_model in parents for name in fields[1:])
         ):
             keys.append(fields[1:])
     return keys
 
 
-def _describe(model: type[WorkspaceOwned], fields: tuple[str, ...]) -> str:
-    noun = (
-        model.workspace_table.replace("_", " ")
-        if model.workspace_table
-        else str(model._meta.verbose_name_plural)
-    )
+def _describe(model: type[models.Model], fields: tuple[str, ...]) -> str:
+    table = getattr(model, "workspace_table", None)
+    noun = table.replace("_", " ") if table else str(model._meta.verbose_name_plural)
     return f"{noun} with the same {' and '.join(fields)}"
 
 
@@ -805,17 +851,17 @@ def _merge_conflicts(verbose: bool) -> None:
     """Raise ``MoveAbortedError`` for the first unique key that merging would duplicate."""
     checks = [(model, key) for model in _merge_models() for key in _unique_keys(model)]
     order = {table: index for index, table in enumerate(MERGE_CONFLICT_ORDER)}
-    checks.sort(key=lambda check: order.get(check[0].workspace_table or "", len(order)))
+    checks.sort(key=lambda check: order.get(getattr(check[0], "workspace_table", ""), len(order)))
     for model, key in checks:
-        twin = model.objects.filter(**{name: OuterRef(name) for name in key}).exclude(
-            pk=OuterRef("pk")
-        )
+        manager = model._default_manager
+        twin = manager.filter(**{name: OuterRef(name) for name in key}).exclude(pk=OuterRef("pk"))
         pk_name = model._meta.pk.name if model._meta.pk is not None else "id"
         extra = () if pk_name == "id" else (pk_name,)
+        workspace_name = f"{workspace_field(model)}__name"
         rows = list(
-            model.objects.filter(Exists(twin))
-            .order_by(*key, "workspace__name", "pk")
-            .values_list(*key, "workspace__name", *extra)
+            manager.filter(Exists(twin))
+            .order_by(*key, workspace_name, "pk")
+            .values_list(*key, workspace_name, *extra)
         )
         if not rows:
             continue
@@ -847,21 +893,21 @@ def workspaces_merge_into_default(
         _merge_conflicts(verbose)
         counts: dict[str, int] = {}
         for model in _merge_models():
-            counts[table_label(model)] = model.objects.exclude(workspace=default).count()
+            outside = {workspace_field(model): default}
+            counts[table_label(model)] = model._default_manager.exclude(**outside).count()
         if dry_run:
             return MergeResult(counts, dry_run=True)
         total = sum(counts.values())
         done = 0
         for model in _merge_models():
+            manager, into_default = model._default_manager, {workspace_field(model): default}
             while True:
                 batch = list(
-                    model.objects.exclude(workspace=default).values_list("pk", flat=True)[
-                        :MERGE_BATCH
-                    ]
+                    manager.exclude(**into_default).values_list("pk", flat=True)[:MERGE_BATCH]
                 )
                 if not batch:
                     break
-                done += model.objects.filter(pk__in=batch).update(workspace=default)
+                done += manager.filter(pk__in=batch).update(**into_default)
                 if progress is not None:
                     progress(done, total)
     return MergeResult(counts, dry_run=False)

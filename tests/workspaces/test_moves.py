@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import User
 
+from permissions.models import RegisteredModelPermission
 from registry.models import RegisteredModel, RegisteredModelTag
 from tests.workspaces.test_moves_support import (
     make_experiment,
@@ -57,10 +59,13 @@ def test_move_graph_of_experiments_reaches_every_child_model() -> None:
     assert graph.order[0] is Experiment
 
 
-def test_move_graph_of_registered_models_reaches_versions_tags_and_aliases() -> None:
+def test_move_graph_of_registered_models_reaches_versions_tags_aliases_and_grants() -> None:
     graph = move_graph(RegisteredModel)
 
-    assert {model.__name__ for model in graph.order} == set(MODEL_ROWS)
+    assert {model.__name__ for model in graph.order} == {
+        *MODEL_ROWS,
+        "RegisteredModelPermission",  # keyed by (workspace, name): DEFAULT_MOVE_REFERENCES
+    }
 
 
 def test_move_graph_follows_declared_name_references(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -229,6 +234,43 @@ def test_move_registered_model_with_versions_tags_and_aliases(
 
     assert result.names == ["clf"]
     assert rows_by_model(team_b) == MODEL_ROWS
+
+
+def test_move_registered_model_takes_its_permission_rows(
+    team_a: Workspace, team_b: Workspace
+) -> None:
+    user = User.objects.create_user("bob")
+    make_registered_model(team_a, "clf")
+    make_registered_model(team_a, "stays")
+    for name in ("clf", "stays"):
+        RegisteredModelPermission.objects.create(
+            for_workspace=team_a, name=name, user=user, permission="EDIT"
+        )
+
+    resources_move(
+        source="team-a", target="team-b", resource_type="registered_models", names=["clf"]
+    )
+
+    grants = RegisteredModelPermission.objects.order_by("name")
+    assert list(grants.values_list("name", "for_workspace__name")) == [
+        ("clf", "team-b"),
+        ("stays", "team-a"),
+    ]
+
+
+def test_merge_conflict_on_permission_rows(default_workspace: Workspace, team_a: Workspace) -> None:
+    user = User.objects.create_user("bob")
+    for workspace in (default_workspace, team_a):
+        RegisteredModelPermission.objects.create(
+            for_workspace=workspace, name="ghost", user=user, permission="READ"
+        )
+
+    with pytest.raises(MoveAbortedError) as error:
+        workspaces_merge_into_default()
+
+    assert "duplicate registered model permissions with the same name and user" in (
+        error.value.message
+    )
 
 
 def test_move_registered_models_by_tag(team_a: Workspace, team_b: Workspace) -> None:
