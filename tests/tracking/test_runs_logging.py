@@ -357,6 +357,15 @@ def test_set_tag_empty_run_name_changes_nothing(api: ApiClient, run_id: str) -> 
     assert run["data"]["tags"] == [{"key": "mlflow.runName", "value": "r1"}]
 
 
+def test_set_tag_run_name_longer_than_a_run_name_is_refused(api: ApiClient, run_id: str) -> None:
+    # differs from reference: its SQLite store keeps the long name, other databases fail.
+    response = post(api, "set-tag", {"run_id": run_id, "key": "mlflow.runName", "value": "n" * 251})
+
+    assert response.status_code == 400
+    assert response.json() == invalid("'run_name' exceeds the maximum length of 250 characters")
+    assert run_json(api, run_id)["info"]["run_name"] == "r1"
+
+
 def test_set_tag_to_unknown_run_is_not_found(api: ApiClient, team_a: Workspace) -> None:
     response = post(api, "set-tag", {"run_id": "deadbeef", "key": "a", "value": "b"})
 
