@@ -1,0 +1,53 @@
+"""Django admin for experiments: browse them across workspaces and move them between
+workspaces. Read-only otherwise: the API's services hold every write rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from tracking.models import Experiment, ExperimentTag
+from workspaces.moves import move_action
+
+
+class ExperimentTagInline(admin.TabularInline[ExperimentTag, Experiment]):
+    """An experiment's tags, shown, never edited."""
+
+    model = ExperimentTag
+    fields = ["key", "value"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Experiment)
+class ExperimentAdmin(admin.ModelAdmin[Experiment]):
+    """Experiments of every workspace, filterable by workspace; the one change offered is the
+    move to another workspace, with everything that belongs to the experiment."""
+
+    list_display = ["experiment_id", "name", "workspace", "lifecycle_stage", "artifact_location"]
+    list_filter = ["workspace", "lifecycle_stage"]
+    search_fields = ["name"]
+    ordering = ["experiment_id"]
+    inlines = [ExperimentTagInline]
+    actions = [move_action("experiments")]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Experiment]:
+        return super().get_queryset(request).select_related("workspace")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
