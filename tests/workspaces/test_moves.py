@@ -161,7 +161,8 @@ def test_move_conflict_list_is_cut_unless_verbose(team_a: Workspace, team_b: Wor
         resources_move(source="team-a", target="team-b", resource_type="experiments", verbose=True)
 
     assert "\n  'e09'\n  ... (2 more)\n" in short.value.message
-    assert "'e11'" in full.value.message and "more" not in full.value.message
+    assert "'e11'" in full.value.message
+    assert "more" not in full.value.message
 
 
 def test_move_dry_run_counts_and_changes_nothing(team_a: Workspace, team_b: Workspace) -> None:
@@ -386,7 +387,8 @@ def test_move_rewrites_artifact_uris_to_the_target(team_a: Workspace, team_b: Wo
         run = Run.objects.get(experiment=experiment)
     assert experiment.artifact_location == f"mlflow-artifacts:/workspaces/team-b/{experiment.pk}"
     assert run.artifact_uri == f"{experiment.artifact_location}/{run.pk}/artifacts"
-    assert result.artifacts is not None and result.artifacts.uris_rewritten == 2
+    assert result.artifacts is not None
+    assert result.artifacts.uris_rewritten == 2
 
 
 def test_relocated_uri_forms(team_a: Workspace, team_b: Workspace, default_workspace) -> None:
