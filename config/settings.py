@@ -124,6 +124,32 @@ def artifacts_storage(destination: str, s3_options: dict[str, Any]) -> dict[str,
     }
 
 
+# Authentication and permissions (permissions app): MLflow 3.10's basic-auth with workspaces.
+# spec: auth-workspace-permissions.md §1. Off by default: every request is then allowed.
+MLFLOW_AUTH_ENABLED = env_bool("MLFLOW_AUTH_ENABLED", False)
+# The admin created on start when no user of that name exists; no password, no admin.
+MLFLOW_AUTH_ADMIN_USERNAME = env_str("MLFLOW_AUTH_ADMIN_USERNAME", "admin")
+MLFLOW_AUTH_ADMIN_PASSWORD = env_str("MLFLOW_AUTH_ADMIN_PASSWORD", "")
+# The level used when no row applies: everywhere without workspaces, else only in 'default'
+# and only with MLFLOW_AUTH_GRANT_DEFAULT_WORKSPACE_ACCESS.
+MLFLOW_AUTH_DEFAULT_PERMISSION = env_str("MLFLOW_AUTH_DEFAULT_PERMISSION", "READ")
+MLFLOW_AUTH_GRANT_DEFAULT_WORKSPACE_ACCESS = env_bool(
+    "MLFLOW_AUTH_GRANT_DEFAULT_WORKSPACE_ACCESS", False
+)
+# Failed password checks per (username, client address) before that pair is refused for the
+# rest of the window (counted in the database, so across processes).
+MLFLOW_AUTH_MAX_FAILED_LOGINS = env_int("MLFLOW_AUTH_MAX_FAILED_LOGINS", 10)
+MLFLOW_AUTH_FAILED_LOGIN_WINDOW_SECONDS = env_int("MLFLOW_AUTH_FAILED_LOGIN_WINDOW_SECONDS", 300)
+# How long a process trusts a password it has verified (0: hash every request).
+MLFLOW_AUTH_CREDENTIAL_CACHE_SECONDS = env_int("MLFLOW_AUTH_CREDENTIAL_CACHE_SECONDS", 60)
+if MLFLOW_AUTH_DEFAULT_PERMISSION not in ("READ", "USE", "EDIT", "MANAGE", "NO_PERMISSIONS"):
+    raise ImproperlyConfigured(
+        "MLFLOW_AUTH_DEFAULT_PERMISSION must be READ, USE, EDIT, MANAGE or NO_PERMISSIONS, "
+        f"got {MLFLOW_AUTH_DEFAULT_PERMISSION!r}."
+    )
+if MLFLOW_AUTH_ADMIN_PASSWORD and len(MLFLOW_AUTH_ADMIN_PASSWORD) < 12:
+    raise ImproperlyConfigured("MLFLOW_AUTH_ADMIN_PASSWORD must be at least 12 characters.")
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -149,6 +175,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "permissions.middleware.AuthMiddleware",  # plain views and after-request permission hooks
 ]
 
 # MLflow paths have no trailing slash and the client follows redirects without the POST body.
@@ -177,7 +204,11 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        # The API's rule (permissions/validators.py), so the admin's forms agree with it.
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 

@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.viewsets import ViewSet
 
 from config import wire
+from permissions.drf import MlflowAuthentication, RequiredPermission
 from workspaces.models import Workspace
 
 
@@ -45,14 +46,21 @@ def json_response(body: dict[str, Any], status: int = 200) -> HttpResponse:
 
 
 class ApiViewSet(ViewSet):
-    """Base of every MLflow REST view: no DRF parsing, authentication or negotiation cost."""
+    """Base of every MLflow REST view: no DRF parsing or negotiation cost.
 
-    authentication_classes = []
-    permission_classes = []
+    Authentication and permissions cost nothing while ``MLFLOW_AUTH_ENABLED`` is off; with it
+    on, ``RequiredPermission`` applies ``required_permission[action]`` (permissions/access.py
+    describes the declarations and ``permission_resource``).
+    """
+
+    authentication_classes = [MlflowAuthentication]
+    permission_classes = [RequiredPermission]
     parser_classes = []
     content_negotiation_class = JsonOnlyNegotiation
-    # The permission each action needs: "read", "use", "edit", "delete", "manage" or "admin".
+    # What each action needs, e.g. "read:experiment", "manage:workspace", "authenticated".
     required_permission: ClassVar[dict[str, str]] = {}
+    # The target of requirements that name only a level ("read"); see permissions/access.py.
+    permission_resource: ClassVar[str] = ""
 
     def parse(self, schema: type[wire.Schema], request: Request) -> dict[str, Any]:
         """The request's fields, typed and checked by ``schema``."""

@@ -7,8 +7,9 @@ from django.http import HttpResponse
 from rest_framework.request import Request
 
 from config.errors import EndpointNotFoundError
+from permissions.access import workspaces_visible
 from workspaces.api import ApiViewSet, global_view, json_response
-from workspaces.selectors import workspace_get, workspace_list
+from workspaces.selectors import workspace_get
 from workspaces.serializers import CreateWorkspaceIn, UpdateWorkspaceIn, WorkspaceOut
 from workspaces.services import workspace_create, workspace_delete, workspace_update
 from workspaces.validators import validate_existing_workspace_name
@@ -18,10 +19,11 @@ from workspaces.validators import validate_existing_workspace_name
 class WorkspaceCrudViewSet(ApiViewSet):
     """Workspace CRUD: the workspace list itself belongs to no workspace."""
 
+    # spec: auth-workspace-permissions.md §13. The list is filtered per user.
     required_permission = {
         "list_workspaces": "authenticated",
         "create_workspace": "admin",
-        "get_workspace": "workspace_read",
+        "get_workspace": "read:workspace_name",
         "update_workspace": "admin",
         "delete_workspace": "admin",
     }
@@ -36,7 +38,7 @@ class WorkspaceCrudViewSet(ApiViewSet):
             )
 
     def list_workspaces(self, request: Request) -> HttpResponse:
-        workspaces = workspace_list()
+        workspaces = list(workspaces_visible(request.user))
         if not workspaces:
             return json_response({})
         return json_response({"workspaces": [WorkspaceOut.render(ws) for ws in workspaces]})
@@ -67,9 +69,10 @@ class WorkspaceCrudViewSet(ApiViewSet):
 
 @global_view
 class ServerInfoViewSet(ApiViewSet):
-    """What this server supports; public, and blind to the workspace header."""
+    """What this server supports; blind to the workspace header."""
 
-    required_permission = {"server_info": "public"}
+    # spec: auth-workspace-permissions.md §2, credentials needed in 3.10 (public in 3.17).
+    required_permission = {"server_info": "authenticated"}
 
     def server_info(self, request: Request) -> HttpResponse:
         return json_response(

@@ -1,0 +1,232 @@
+"""Who is calling: HTTP Basic or bearer-token credentials, checked against Django's users.
+
+spec: auth-workspace-permissions.md §2. Nothing here decides what a user may do (that is
+``permissions/access.py``); this module reads the ``Authorization`` header, builds the user
+query that ``access`` extends with its permission columns (so a request costs one query), and
+verifies the password.
+
+Costs, because the benchmark runs with authentication on:
+
+* Django's password hash (PBKDF2, about a third of a second) is checked once per process for
+  a short, bounded time: a successful check is remembered under a salted SHA-256 of
+  (username, password, stored hash), never the password itself. Changing the password changes
+  the stored hash, which invalidates the entry at once. Failures are never remembered.
+* Bearer tokens are 256 random bits stored as SHA-256, so they are matched in the query itself.
+
+Throttling: failed password checks are counted per (username, client address) in the database,
+so every process sees the same count. After ``MLFLOW_AUTH_MAX_FAILED_LOGINS`` failures within
+``MLFLOW_AUTH_FAILED_LOGIN_WINDOW_SECONDS`` that pair is refused without checking the password
+until the window has passed. The answer stays the ordinary 401, not 429: the MLflow client
+retries 429 with backoff (more attempts, for minutes) and gives up at once on 401; and the same
+401 for a locked and an unknown user does not tell an attacker which usernames exist. Each
+lockout is logged at WARNING. Only existing users are counted, so unknown names cannot fill the
+table.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import logging
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password
+from django.contrib.auth.models import User
+from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest
+from django.utils import timezone
+
+from permissions.models import LoginFailure, Token
+
+logger = logging.getLogger(__name__)
+
+# spec: auth-workspace-permissions.md §2, the reference's 401 text.
+UNAUTHENTICATED_MESSAGE = (
+    "You are not authenticated. Please see "
+    "https://www.mlflow.org/docs/latest/auth/index.html#authenticating-to-mlflow "
+    "on how to authenticate."
+)
+PERMISSION_DENIED_MESSAGE = "Permission denied"
+TOKEN_PREFIX = "mlft_"  # noqa: S105 (a label in front of every token, not a secret)
+
+
+@dataclass(frozen=True)
+class BasicCredentials:
+    """``Authorization: Basic base64(username:password)``."""
+
+    username: str
+    password: str
+
+
+@dataclass(frozen=True)
+class TokenCredentials:
+    """``Authorization: Bearer <token>`` (the client's ``MLFLOW_TRACKING_TOKEN``)."""
+
+    token: str
+
+
+Credentials = BasicCredentials | TokenCredentials
+
+
+def credentials_from_header(header: str | None) -> Credentials | None:
+    """The credentials an ``Authorization`` header carries, or None when it carries none."""
+    if not header:
+        return None
+    scheme, _, value = header.strip().partition(" ")
+    value = value.strip()
+    scheme = scheme.lower()
+    if scheme == "bearer" and value:
+        return TokenCredentials(value)
+    if scheme != "basic" or not value:
+        return None
+    try:
+        decoded = base64.b64decode(value, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    username, separator, password = decoded.partition(":")
+    if not separator or not username:
+        return None
+    return BasicCredentials(username, password)
+
+
+def token_hash(token: str) -> str:
+    """How a token is stored and looked up: its SHA-256 in hex."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def new_token_secret() -> str:
+    """A fresh token: a recognisable prefix and 256 random bits."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The caller's address as the server sees it (a proxy's address behind a proxy)."""
+    return str(request.META.get("REMOTE_ADDR") or "")[:45]
+
+
+def user_candidates(credentials: Credentials, ip: str) -> QuerySet[User]:
+    """The active user the credentials name, annotated with ``recent_failures``.
+
+    ``access`` adds its permission columns to this queryset and runs it once.
+    """
+    if isinstance(credentials, TokenCredentials):
+        now = timezone.now()
+        live_token = Token.objects.filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now),
+            user=OuterRef("pk"),
+            key_hash=token_hash(credentials.token),
+        )
+        return User.objects.filter(is_active=True, pk__in=live_token.values("user_id")).annotate(
+            recent_failures=Value(0, output_field=IntegerField())
+        )
+    cutoff = timezone.now() - timedelta(seconds=settings.MLFLOW_AUTH_FAILED_LOGIN_WINDOW_SECONDS)
+    failures = LoginFailure.objects.filter(
+        username=OuterRef("username"), client_ip=ip, window_started_at__gte=cutoff
+    ).values("count")[:1]
+    return User.objects.filter(username=credentials.username, is_active=True).annotate(
+        recent_failures=Coalesce(Subquery(failures), Value(0), output_field=IntegerField())
+    )
+
+
+class _VerifiedPasswords:
+    """Successful password checks of this process, each valid for a short time; bounded."""
+
+    def __init__(self, max_entries: int = 4096) -> None:
+        self._entries: OrderedDict[bytes, float] = OrderedDict()
+        self._lock = threading.Lock()
+        self._salt = secrets.token_bytes(32)
+        self._max_entries = max_entries
+
+    def key(self, username: str, password: str, stored_hash: str) -> bytes:
+        material = "\0".join((username, password, stored_hash)).encode("utf-8")
+        return hashlib.sha256(self._salt + material).digest()
+
+    def contains(self, key: bytes) -> bool:
+        with self._lock:
+            expires = self._entries.get(key)
+            if expires is None:
+                return False
+            if expires < time.monotonic():
+                del self._entries[key]
+                return False
+            return True
+
+    def add(self, key: bytes, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        with self._lock:
+            self._entries[key] = time.monotonic() + seconds
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._max_entries:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+verified_passwords = _VerifiedPasswords()
+
+
+def credentials_verify(user: User, credentials: Credentials, ip: str) -> bool:
+    """Whether the credentials prove ``user`` (fetched by ``user_candidates``)."""
+    if isinstance(credentials, TokenCredentials):
+        return True  # the query matched the token's hash
+    failures = getattr(user, "recent_failures", 0) or 0
+    if failures >= settings.MLFLOW_AUTH_MAX_FAILED_LOGINS:
+        logger.warning("login refused: %r from %s is locked after %d failures", user, ip, failures)
+        return False
+    key = verified_passwords.key(credentials.username, credentials.password, user.password)
+    if verified_passwords.contains(key):
+        return True
+    # check_password without a setter: no hash upgrade, so no write on a read request.
+    if not check_password(credentials.password, user.password):
+        _failure_record(credentials.username, ip)
+        return False
+    verified_passwords.add(key, settings.MLFLOW_AUTH_CREDENTIAL_CACHE_SECONDS)
+    if failures:
+        LoginFailure.objects.filter(username=credentials.username, client_ip=ip).delete()
+    return True
+
+
+def _failure_record(username: str, ip: str) -> None:
+    """Count one failed password check for (username, address), starting a window if needed."""
+    from permissions.services import login_failure_record  # services import this module
+
+    login_failure_record(username=username, client_ip=ip)
+
+
+_bootstrap_lock = threading.Lock()
+_bootstrap_done = False
+
+
+def ensure_bootstrap_admin() -> None:
+    """Create the configured admin once per process, on the first authenticated request.
+
+    ``db_upgrade`` (through ``migrate``'s post_migrate signal) creates it too; this covers a
+    server whose database was migrated before the admin was configured.
+    """
+    global _bootstrap_done
+    if _bootstrap_done:
+        return
+    with _bootstrap_lock:
+        if _bootstrap_done:
+            return
+        from permissions.services import user_bootstrap_admin  # services import this module
+
+        user_bootstrap_admin()
+        _bootstrap_done = True
+
+
+def reset_bootstrap_state() -> None:
+    """Forget that the admin was ensured (tests that change the configured admin)."""
+    global _bootstrap_done
+    _bootstrap_done = False
