@@ -115,3 +115,58 @@ def artifact_root(settings: Any, tmp_path_factory: pytest.TempPathFactory) -> Pa
         "artifacts": artifacts_storage(str(root), settings.ARTIFACTS_S3_OPTIONS),
     }
     return root
+
+
+@pytest.fixture
+def moto_s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A real S3 endpoint over HTTP (moto in server mode) on a free loopback port, with the
+    credentials boto3 needs in the environment; yields its URL. The bucket ``artifacts``
+    exists."""
+    import socket
+
+    import boto3
+    import requests
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        # moto keeps its buckets per process, across servers: start each test empty.
+        requests.post(f"{url}/moto-api/reset", timeout=10).raise_for_status()
+        boto3.client("s3", endpoint_url=url, region_name="us-east-1").create_bucket(
+            Bucket="artifacts"
+        )
+        yield url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_artifact_storage(settings: Any, moto_s3: str) -> Any:
+    """The artifact proxy writes to ``s3://artifacts/mlartifacts`` on moto; returns a boto3
+    client to inspect the bucket. ``s3://`` run roots reach the same endpoint."""
+    import boto3
+
+    from config.settings import artifacts_storage
+
+    settings.ARTIFACTS_S3_OPTIONS = {
+        **settings.ARTIFACTS_S3_OPTIONS,
+        "endpoint_url": moto_s3,
+        "region_name": "us-east-1",
+    }
+    settings.MLFLOW_ARTIFACTS_DESTINATION = "s3://artifacts/mlartifacts"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "artifacts": artifacts_storage(
+            settings.MLFLOW_ARTIFACTS_DESTINATION, settings.ARTIFACTS_S3_OPTIONS
+        ),
+    }
+    return boto3.client("s3", endpoint_url=moto_s3, region_name="us-east-1")

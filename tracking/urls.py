@@ -1,6 +1,6 @@
 """Route table of the tracking endpoints (mounted under api/ and ajax-api/). spec: tracking.md."""
 
-from django.urls import URLPattern
+from django.urls import URLPattern, register_converter
 
 from tracking.views.artifacts import ProxyArtifactViewSet, RunArtifactViewSet
 from tracking.views.experiments import ExperimentViewSet
@@ -62,29 +62,46 @@ search_routes: list[URLPattern] = [
 ]
 
 # Artifacts: the mlflow-artifacts proxy and run artifacts (tracking/views/artifacts.py)
-ARTIFACT = "2.0/mlflow-artifacts/artifacts/<path:artifact_path>"
+
+
+class ArtifactPathConverter:
+    """Any non-empty rest of the URL, newlines included (``path`` stops at one), so every odd
+    path reaches tracking/storage.py and is refused there with INVALID_PARAMETER_VALUE."""
+
+    regex = r"[\s\S]+"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(ArtifactPathConverter, "artifact_path")
+
+ARTIFACT = "2.0/mlflow-artifacts/artifacts/<artifact_path:artifact_path>"
 artifact_routes: list[URLPattern] = [
     operation("2.0/mlflow-artifacts/artifacts", ProxyArtifactViewSet, get="list_artifacts"),
     operation(
         ARTIFACT, ProxyArtifactViewSet, get="download", put="upload", delete="delete_artifact"
     ),
     operation(
-        "2.0/mlflow-artifacts/mpu/create/<path:artifact_path>",
+        "2.0/mlflow-artifacts/mpu/create/<artifact_path:artifact_path>",
         ProxyArtifactViewSet,
         post="create_multipart",
     ),
     operation(
-        "2.0/mlflow-artifacts/mpu/complete/<path:artifact_path>",
+        "2.0/mlflow-artifacts/mpu/complete/<artifact_path:artifact_path>",
         ProxyArtifactViewSet,
         post="complete_multipart",
     ),
     operation(
-        "2.0/mlflow-artifacts/mpu/abort/<path:artifact_path>",
+        "2.0/mlflow-artifacts/mpu/abort/<artifact_path:artifact_path>",
         ProxyArtifactViewSet,
         post="abort_multipart",
     ),
     operation(
-        "2.0/mlflow-artifacts/presigned/<path:artifact_path>",
+        "2.0/mlflow-artifacts/presigned/<artifact_path:artifact_path>",
         ProxyArtifactViewSet,
         get="presigned_download",
     ),
