@@ -166,6 +166,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so it times the whole stack: request counts, latencies, JSON request log.
+    "config.observability.RequestObservabilityMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "workspaces.middleware.WorkspaceMiddleware",
@@ -237,11 +239,23 @@ REST_FRAMEWORK = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "config.observability.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "requests": {"class": "logging.StreamHandler", "formatter": "json"},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         # Our error handlers log what they answer; Django's own request logger would repeat it.
         "django.request": {"level": "CRITICAL"},
+        # One JSON line per request (config/observability.py); WARNING turns them off.
+        "mlflow.requests": {
+            "handlers": ["requests"],
+            "level": env_str("MLFLOW_REQUEST_LOG_LEVEL", "INFO"),
+            "propagate": False,
+        },
     },
 }

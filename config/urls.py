@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from config import views
+from config import observability, views
 from tracking.urls import artifact_ui_routes
 
 API_ROUTE_MODULES = ["workspaces.urls", "tracking.urls", "registry.urls", "permissions.urls"]
@@ -13,6 +13,7 @@ api_patterns = [path("", include(module)) for module in API_ROUTE_MODULES]
 urlpatterns = [
     path("health", views.health),
     path("version", views.version),
+    path("metrics", observability.metrics),  # Prometheus text format
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
     path("ajax-api/", include(api_patterns)),
