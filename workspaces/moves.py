@@ -304,37 +304,37 @@ def _uri_prefix(workspace: Workspace) -> str:
 
 
 def _naming_filters(uri_field: str, source: Workspace) -> list[tuple[Q, str]]:
-    """Filters for the URI forms that name ``source``, each with the prefix to replace:
-    ``mlflow-artifacts:/workspaces/<source>/...`` and, for ``default``, the legacy
-    un-prefixed ``mlflow-artifacts:/...`` (not ``mlflow-artifacts://host/...``)."""
-    filters = [(Q(**{f"{uri_field}__startswith": _uri_prefix(source)}), _uri_prefix(source))]
-    if source.is_default:
-        legacy = f"{PROXY_SCHEME}/"
-        filters.append(
-            (
-                Q(**{f"{uri_field}__startswith": legacy})
-                & ~Q(**{f"{uri_field}__startswith": f"{PROXY_SCHEME}/workspaces/"})
-                & ~Q(**{f"{uri_field}__startswith": f"{PROXY_SCHEME}//"}),
-                legacy,
-            )
-        )
-    return filters
+    """Filters for the proxy URI forms that resolve inside ``source``, each with the prefix
+    to replace: ``mlflow-artifacts:/workspaces/<source>/...``, and the un-prefixed
+    ``mlflow-artifacts:/<path>`` (legacy in ``default``, below ``workspaces/<source>/``
+    elsewhere, e.g. under a workspace root ``mlflow-artifacts:/custom``), but never
+    ``mlflow-artifacts://host/...``."""
+    unprefixed = f"{PROXY_SCHEME}/"
+    return [
+        (Q(**{f"{uri_field}__startswith": _uri_prefix(source)}), _uri_prefix(source)),
+        (
+            Q(**{f"{uri_field}__startswith": unprefixed})
+            & ~Q(**{f"{uri_field}__startswith": f"{PROXY_SCHEME}/workspaces/"})
+            & ~Q(**{f"{uri_field}__startswith": f"{PROXY_SCHEME}//"}),
+            unprefixed,
+        ),
+    ]
 
 
 def relocated_uri(uri: str, source: Workspace, target: Workspace) -> str | None:
-    """``uri`` as it reads after moving from ``source`` to ``target``; None if it names neither
-    (not a proxy URI, or another workspace's)."""
+    """``uri`` as it reads after moving from ``source`` to ``target``, always prefixed with
+    the target's ``workspaces/<target>/``; None for a URI that does not resolve inside
+    ``source`` (not a proxy URI, or another workspace's prefix)."""
     prefix = _uri_prefix(source)
     if uri.startswith(prefix):
         return _uri_prefix(target) + uri[len(prefix) :]
-    legacy = f"{PROXY_SCHEME}/"
+    unprefixed = f"{PROXY_SCHEME}/"
     if (
-        source.is_default
-        and uri.startswith(legacy)
+        uri.startswith(unprefixed)
         and not uri.startswith(f"{PROXY_SCHEME}/workspaces/")
         and not uri.startswith(f"{PROXY_SCHEME}//")
     ):
-        return _uri_prefix(target) + uri[len(legacy) :]
+        return _uri_prefix(target) + uri[len(unprefixed) :]
     return None
 
 

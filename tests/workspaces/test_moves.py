@@ -398,7 +398,10 @@ def test_relocated_uri_forms(team_a: Workspace, team_b: Workspace, default_works
     assert relocated_uri("mlflow-artifacts:/7/r/artifacts", default_workspace, team_b) == (
         "mlflow-artifacts:/workspaces/team-b/7/r/artifacts"
     )
-    assert relocated_uri("mlflow-artifacts:/7/r", team_a, team_b) is None
+    assert relocated_uri("mlflow-artifacts:/custom/7/r", team_a, team_b) == (
+        "mlflow-artifacts:/workspaces/team-b/custom/7/r"
+    )
+    assert relocated_uri("mlflow-artifacts://host/7/r", team_a, team_b) is None
     assert relocated_uri("s3://bucket/team-a/1", team_a, team_b) is None
     assert relocated_uri("mlflow-artifacts:/workspaces/team-c/1", team_a, team_b) is None
 

@@ -180,6 +180,32 @@ def test_legacy_default_artifacts_move_into_the_target_tree(
     assert not (artifact_root / "legacy-7").exists()
 
 
+def test_artifacts_under_a_workspace_root_move_with_the_experiment(
+    api: ApiClient, team_a: Workspace, team_b: Workspace, artifact_root: Path
+) -> None:
+    # A workspace root such as mlflow-artifacts:/custom lies below workspaces/<ws>/ in storage
+    # (workspaces.md §6.2), so its files move too.
+    team_a.default_artifact_root = "mlflow-artifacts:/custom"
+    team_a.save()
+    experiment_id = api.call(
+        "POST", "/api/2.0/mlflow/experiments/create", {"name": "rooted"}, workspace="team-a"
+    ).json()["experiment_id"]
+    run = api.call(
+        "POST", "/api/2.0/mlflow/runs/create", {"experiment_id": experiment_id}, workspace="team-a"
+    ).json()["run"]["info"]
+    assert run["artifact_uri"].startswith(f"mlflow-artifacts:/custom/{experiment_id}/")
+    upload(api, f"{proxy_path(run['artifact_uri'])}/f.txt", b"rooted", "team-a")
+
+    resources_move(source="team-a", target="team-b", resource_type="experiments")
+
+    listing = api.call(
+        "GET", "/api/2.0/mlflow/artifacts/list", workspace="team-b", query={"run_id": run["run_id"]}
+    ).json()
+    assert listing["root_uri"].startswith("mlflow-artifacts:/workspaces/team-b/custom/")
+    assert listing["files"] == [{"path": "f.txt", "is_dir": False, "file_size": 6}]
+    assert not (artifact_root / "workspaces/team-a/custom" / experiment_id).exists()
+
+
 def test_failed_move_removes_its_copies_and_changes_nothing(
     api: ApiClient,
     logged_run: dict[str, str],
