@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from django.db.models import Count, F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
@@ -23,9 +24,28 @@ HISTORY_ORDER = ("timestamp", "step", "value", "is_nan")
 SAMPLING_ORDER = ("step", "timestamp", "value", "is_nan")
 
 
+class HistoryPoint(NamedTuple):
+    """One stored point as the history endpoints read it (tuples: no model instances to build
+    for the client's 25000-point pages)."""
+
+    key: str
+    value: float
+    timestamp: int
+    step: int
+    is_nan: bool
+    run_id: str
+
+
+POINT_FIELDS = HistoryPoint._fields
+
+
+def _points(queryset: QuerySet[Metric]) -> list[HistoryPoint]:
+    return [HistoryPoint(*row) for row in queryset.values_list(*POINT_FIELDS)]
+
+
 def metric_history(
     *, run_id: str, key: str, max_results: int | None = None, page_token: str | None = None
-) -> tuple[list[Metric], str | None]:
+) -> tuple[list[HistoryPoint], str | None]:
     """Every point of one metric of a run (active or deleted), ordered by timestamp, step and
     value; with ``max_results``, one page of it and the next page's token when more remain.
 
@@ -34,10 +54,10 @@ def metric_history(
     offset = decode_page_token(page_token)
     points = Metric.objects.filter(run_id=run_id, key=key).order_by(*HISTORY_ORDER)
     if max_results is None:
-        rows = list(points[offset:])
+        rows = _points(points[offset:])
         token = None
     else:
-        rows = list(points[offset : offset + max_results + 1])
+        rows = _points(points[offset : offset + max_results + 1])
         token = encode_page_token(offset + max_results) if len(rows) > max_results else None
         rows = rows[:max_results]
     if not rows:
@@ -68,7 +88,7 @@ def metric_history_bulk_interval(
     max_results: int,
     start_step: int | None = None,
     end_step: int | None = None,
-) -> list[Metric]:
+) -> list[HistoryPoint]:
     """Per run (in the order of ``run_ids``), up to ``max_results`` points of ``key`` sampled
     evenly over the run's points ordered by step, timestamp and value, optionally only those
     with ``start_step <= step <= end_step``; the first and last points are always kept.
@@ -90,9 +110,11 @@ def metric_history_bulk_interval(
         .order_by()
     )
     complete = [run_id for run_id, total in totals.items() if total <= max_results]
-    sampled: defaultdict[str, list[Metric]] = defaultdict(list)
+    sampled: defaultdict[str, list[HistoryPoint]] = defaultdict(list)
     if complete:
-        for point in points.filter(run_id__in=complete).order_by("run_id", *SAMPLING_ORDER):
+        for point in _points(
+            points.filter(run_id__in=complete).order_by("run_id", *SAMPLING_ORDER)
+        ):
             sampled[point.run_id].append(point)
     for run_id, total in totals.items():
         if total > max_results:
@@ -100,20 +122,19 @@ def metric_history_bulk_interval(
     return [point for run_id in run_ids for point in sampled.get(run_id, [])]
 
 
-def _sampled_points(points: QuerySet[Metric], total: int, max_results: int) -> list[Metric]:
+def _sampled_points(points: QuerySet[Metric], total: int, max_results: int) -> list[HistoryPoint]:
     """The sample of one run's points, numbered in SQL so only the kept rows are read."""
     keep = [index + 1 for index in sample_indices(total, max_results)]
     ordering = [F(field).asc() for field in SAMPLING_ORDER]
     numbered = points.annotate(row_number=Window(RowNumber(), order_by=ordering))
-    return list(numbered.filter(row_number__in=keep).order_by(*SAMPLING_ORDER))
+    return _points(numbered.filter(row_number__in=keep).order_by(*SAMPLING_ORDER))
 
 
-def metric_history_bulk(*, run_ids: Sequence[str], key: str, max_results: int) -> list[Metric]:
+def metric_history_bulk(
+    *, run_ids: Sequence[str], key: str, max_results: int
+) -> list[HistoryPoint]:
     """The UI's bulk history: points of ``key`` of the given runs that exist in the active
     workspace (others are skipped), ordered by run id, timestamp, step and value, at most
     ``max_results`` in all. One query."""
-    return list(
-        Metric.objects.filter(Q(run_id__in=list(run_ids)), key=key).order_by(
-            "run_id", *HISTORY_ORDER
-        )[:max_results]
-    )
+    points = Metric.objects.filter(Q(run_id__in=list(run_ids)), key=key)
+    return _points(points.order_by("run_id", *HISTORY_ORDER)[:max_results])

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, Protocol
 
 from django.http import QueryDict
 
 from config import wire
 from config.errors import InvalidParameterValueError
-from tracking.models import DOUBLE_MAX, LatestMetric, Metric, Run, RunInput
+from tracking.models import DOUBLE_MAX, Run, RunInput
+from tracking.selectors.metrics import HistoryPoint
 from tracking.selectors.runs import RunData
 from tracking.validators import (
     MAX_DATASET_DIGEST_SIZE,
@@ -598,11 +599,26 @@ def metric_value_out(value: float, is_nan: bool) -> float | str:
     return wire.encode_double(value)
 
 
+class StoredMetric(Protocol):
+    """A stored metric point: a ``Metric``, ``LatestMetric`` or history ``HistoryPoint``."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def value(self) -> float: ...
+    @property
+    def timestamp(self) -> int: ...
+    @property
+    def step(self) -> int: ...
+    @property
+    def is_nan(self) -> bool: ...
+
+
 class MetricOut:
     """A metric point as MLflow sends it."""
 
     @staticmethod
-    def render(metric: Metric | LatestMetric) -> dict[str, Any]:
+    def render(metric: StoredMetric) -> dict[str, Any]:
         return {
             "key": metric.key,
             "value": metric_value_out(metric.value, metric.is_nan),
@@ -611,7 +627,7 @@ class MetricOut:
         }
 
     @staticmethod
-    def render_with_run_id(metric: Metric) -> dict[str, Any]:
+    def render_with_run_id(metric: HistoryPoint) -> dict[str, Any]:
         """A ``MetricWithRunId`` row of the bulk history endpoints."""
         return {**MetricOut.render(metric), "run_id": metric.run_id}
 
