@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import pytest
 from django.test import Client
 
@@ -125,13 +128,13 @@ def test_no_api_view_defines_a_handler_named_like_an_http_method() -> None:
 
     from workspaces.api import HTTP_METHOD_NAMES, ApiViewSet
 
-    def views(patterns: list[object]) -> set[type]:
+    def views(patterns: Sequence[Any]) -> set[type]:
         found: set[type] = set()
         for entry in patterns:
             if hasattr(entry, "url_patterns"):
                 found |= views(entry.url_patterns)
-            elif isinstance(getattr(entry.callback, "cls", None), type):  # type: ignore[attr-defined]
-                found.add(entry.callback.cls)  # type: ignore[attr-defined]
+            elif isinstance(getattr(entry.callback, "cls", None), type):
+                found.add(entry.callback.cls)
         return found
 
     api_views = {

@@ -198,7 +198,9 @@ def test_log_input_with_a_dataset(tracking: Any) -> None:
         run.info.run_id,
         datasets=[DatasetInput(dataset, tags=[InputTag("mlflow.data.context", "training")])],
     )
-    inputs = client.get_run(run.info.run_id).inputs.dataset_inputs
+    run_inputs = client.get_run(run.info.run_id).inputs
+    assert run_inputs is not None
+    inputs = run_inputs.dataset_inputs
 
     assert [(i.dataset.name, i.dataset.digest) for i in inputs] == [("iris", "abc123")]
     assert [(t.key, t.value) for t in inputs[0].tags] == [("mlflow.data.context", "training")]
