@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Final
 
-from django.db.models import Exists, F, OrderBy, OuterRef, QuerySet
+from django.db.models import Exists, F, OrderBy, OuterRef, Q, QuerySet
 
 from config import wire
 from config.errors import InvalidParameterValueError
@@ -341,9 +341,14 @@ def registered_model_search(
     max_results: int | None = None,
     order_by: Sequence[str] = (),
     page_token: str | None = None,
+    visible: Q | None = None,
 ) -> SearchPage[RegisteredModelDetails]:
     """One page of the active workspace's registered models (or prompts) matching a filter,
-    ordered by ``order_by`` then ``name``; five queries whatever the page size."""
+    ordered by ``order_by`` then ``name``; five queries whatever the page size.
+
+    ``visible`` (a condition on ``RegisteredModel``, e.g. the caller's read permission) is
+    applied in the query, so pages stay full without refilling.
+    """
     limit = _max_results(
         max_results,
         default=REGISTERED_MODELS_MAX_RESULTS_DEFAULT,
@@ -358,6 +363,8 @@ def registered_model_search(
         clauses, tags, keep_prompt_clauses=querying_prompts
     )
     models = RegisteredModel.objects.filter(*conditions)
+    if visible is not None:
+        models = models.filter(visible)
     if not querying_prompts:
         prompt_tags = tags.filter(key=IS_PROMPT_TAG_KEY).filter(_is_true())
         models = models.exclude(Exists(prompt_tags))
@@ -374,9 +381,13 @@ def model_version_search(
     max_results: int | None = None,
     order_by: Sequence[str] = (),
     page_token: str | None = None,
+    visible: Q | None = None,
 ) -> SearchPage[ModelVersionDetails]:
     """One page of the active workspace's model versions matching a filter; prompt versions
-    only when the filter asks for them. Two queries whatever the page size."""
+    only when the filter asks for them. Two queries whatever the page size.
+
+    ``visible`` is a condition on ``ModelVersion`` (its model is ``registered_model``).
+    """
     limit = _max_results(
         max_results,
         default=MODEL_VERSIONS_MAX_RESULTS_DEFAULT,
@@ -391,6 +402,8 @@ def model_version_search(
         clauses, tags, keep_prompt_clauses=querying_prompts
     )
     versions = ModelVersion.objects.select_related("registered_model").filter(*conditions)
+    if visible is not None:
+        versions = versions.filter(visible)
     if not querying_prompts:
         # As the reference: a model with any prompt-tagged version is a prompt.
         prompt_versions = ModelVersionTag.objects.filter(

@@ -514,3 +514,40 @@ def test_get_registered_model_queries_do_not_grow_with_versions(
         response = api.call("GET", f"{MODELS}/get", workspace="team-a", query={"name": "m"})
 
     assert len(ok(response)["registered_model"]["latest_versions"]) == count
+
+
+def test_search_selectors_apply_a_visibility_condition(team_a: Workspace) -> None:
+    from django.db.models import Q
+
+    from registry.selectors.search import model_version_search, registered_model_search
+    from workspaces.context import in_workspace
+
+    for name in ("a", "b", "c"):
+        ModelVersionFactory(registered_model=RegisteredModelFactory(workspace=team_a, name=name))
+
+    with in_workspace(team_a):
+        models = registered_model_search(max_results=1, visible=Q(name__in=["b", "c"]))
+        versions = model_version_search(visible=Q(registered_model__name="c"))
+
+    assert [item.model.name for item in models.items] == ["b"]
+    assert models.next_page_token is not None
+    assert [item.version.registered_model.name for item in versions.items] == ["c"]
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_get_latest_versions_queries_do_not_grow(
+    api: ApiClient, team_a: Workspace, django_assert_num_queries: Any, count: int
+) -> None:
+    model = RegisteredModelFactory(workspace=team_a, name="m")
+    for stage in ["None", "Staging", "Production"][:count]:
+        version = ModelVersionFactory(registered_model=model, current_stage=stage)
+        ModelVersionTagFactory(model_version=version)
+        RegisteredModelAliasFactory(model_version=version)
+
+    # workspace, the model, latest versions, their tags, their aliases
+    with django_assert_num_queries(5):
+        response = api.call(
+            "POST", f"{MODELS}/get-latest-versions", {"name": "m"}, workspace="team-a"
+        )
+
+    assert [len(v["aliases"]) for v in ok(response)["model_versions"]] == [1] * count
