@@ -40,7 +40,6 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from django.apps import apps
@@ -135,6 +134,8 @@ REGISTRY_ROUTE_MARKERS = ("registered-models/", "model-versions/")
 PLAIN_VIEW_REQUIREMENTS: Mapping[str, str] = {
     "config.views.health": "public",
     "config.views.version": "authenticated",
+    # Prometheus counters carry every workspace's name: admins (a scraper's own account).
+    "config.observability.metrics": "admin",
 }
 # spec §2: the only paths served without credentials.
 PUBLIC_PATH_PREFIXES = ("/health", "/static/", "/favicon.ico")
@@ -164,12 +165,22 @@ def parse_requirement(text: str) -> Requirement:
     return Requirement(kind="resource", capability=LEVEL_WORDS[word], target=target)
 
 
-@lru_cache(maxsize=1024)
+_requirements: dict[tuple[type, str | None], Requirement | None] = {}
+
+
 def requirement_of(view_class: type, action: str | None) -> Requirement | None:
     """The requirement ``view_class`` declares for ``action``; None when it declares none.
 
     A request whose method maps to no action (answered 405) needs only authentication.
+    Parsed once per (view, action) and remembered: declarations are class attributes.
     """
+    key = (view_class, action)
+    if key not in _requirements:
+        _requirements[key] = _declared_requirement(view_class, action)
+    return _requirements[key]
+
+
+def _declared_requirement(view_class: type, action: str | None) -> Requirement | None:
     if action is None:
         return Requirement(kind="authenticated")
     declared: Mapping[str, str] = getattr(view_class, "required_permission", {}) or {}

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
-from django.contrib.auth.forms import AdminPasswordChangeForm, UserCreationForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreationForm
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
@@ -35,7 +35,7 @@ def _checked(check: Any, value: Any) -> Any:
         raise ValidationError(error.message) from None
 
 
-class MlflowUserCreationForm(UserCreationForm[User]):
+class MlflowUserCreationForm(AdminUserCreationForm[User]):
     """A new user: the API's username and password rules."""
 
     def clean_username(self) -> str:
@@ -87,6 +87,10 @@ class MlflowUserAdmin(UserAdmin[User]):
         ExperimentPermissionInline,
         RegisteredModelPermissionInline,
     ]
+
+    def get_inline_instances(self, request: HttpRequest, obj: User | None = None) -> list[Any]:
+        # A user gets rows once they exist, as with the API.
+        return [] if obj is None else super().get_inline_instances(request, obj)
 
     def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
         obj.is_staff = obj.is_superuser  # MLflow admins may use this site; nobody else

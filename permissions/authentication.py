@@ -185,13 +185,12 @@ def credentials_verify(user: User, credentials: Credentials, ip: str) -> bool:
         logger.warning("login refused: %r from %s is locked after %d failures", user, ip, failures)
         return False
     key = verified_passwords.key(credentials.username, credentials.password, user.password)
-    if verified_passwords.contains(key):
-        return True
-    # check_password without a setter: no hash upgrade, so no write on a read request.
-    if not check_password(credentials.password, user.password):
-        _failure_record(credentials.username, ip)
-        return False
-    verified_passwords.add(key, settings.MLFLOW_AUTH_CREDENTIAL_CACHE_SECONDS)
+    if not verified_passwords.contains(key):
+        # check_password without a setter: no hash upgrade, so no write on a read request.
+        if not check_password(credentials.password, user.password):
+            _failure_record(credentials.username, ip)
+            return False
+        verified_passwords.add(key, settings.MLFLOW_AUTH_CREDENTIAL_CACHE_SECONDS)
     if failures:
         LoginFailure.objects.filter(username=credentials.username, client_ip=ip).delete()
     return True

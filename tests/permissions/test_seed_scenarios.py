@@ -3,6 +3,8 @@ levels_read_edit_manage.json, explicit_beats_workspace.json, not_found_vs_forbid
 
 from __future__ import annotations
 
+from typing import Any
+
 from permissions.models import ExperimentPermission
 from tests.permissions.conftest import AuthApi, Seed, denied
 
@@ -10,7 +12,7 @@ API = "/api/2.0/mlflow"
 AJAX = "/ajax-api/2.0/mlflow"
 
 
-def get_experiment(as_user: AuthApi, who: str, experiment_id: str, workspace: str | None) -> object:
+def get_experiment(as_user: AuthApi, who: str, experiment_id: str, workspace: str | None) -> Any:
     return as_user(
         who,
         "GET",
