@@ -70,6 +70,19 @@ def test_experiments_are_read_only_in_the_admin(admin_client: Client, team_a: Wo
         assert Experiment.objects.get(pk=experiment.pk).name == "a-exp"
 
 
+def test_experiment_page_is_a_view_without_a_delete_link(
+    admin_client: Client, team_a: Workspace
+) -> None:
+    experiment = make_experiment(team_a, "a-exp", runs=0)
+
+    response = admin_client.get(f"{CHANGELIST}{experiment.pk}/change/")
+    listing = admin_client.get(CHANGELIST)
+
+    assert response.status_code == 200
+    assert "deletelink" not in response.content.decode()
+    assert "delete_selected" not in listing.content.decode()
+
+
 def test_move_action_asks_for_the_target(
     admin_client: Client, team_a: Workspace, team_b: Workspace
 ) -> None:
