@@ -1,9 +1,10 @@
 """Search rules for runs and their compilation into ORM filters and ordering. spec: search.md §2.
 
-Filters on metrics, params, tags, the run name and datasets become ``EXISTS`` subqueries on the
-indexed ``(workspace, run, key)`` columns, so a run without the key never matches (``!=``
-included). Ordering by a metric, param or tag is a ``LEFT JOIN`` restricted to that key
-(``FilteredRelation``), so rows lacking the key stay and sort last.
+A filter or ``order_by`` key on a metric, param or tag (and the run name, which is the
+``mlflow.runName`` tag) joins the run's row for that key (``FilteredRelation``; at most one row
+per run and key, so no run repeats). A filter needs the row, so a run without the key never
+matches, ``!=`` included; ordering keeps runs without it and sorts them last. Dataset filters
+are ``EXISTS`` subqueries, as a run may have many inputs. Only the page's rows are fetched.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from django.db.models import (
 )
 
 from config.errors import InvalidParameterValueError
-from tracking.models import DOUBLE_MAX, LatestMetric, Param, Run, RunInput, RunTag
+from tracking.models import DOUBLE_MAX, Run, RunInput
 from tracking.search.conditions import number_condition, text_condition, text_matches
 from tracking.search.grammar import parse_filter, parse_order_by
 from tracking.search.rules import (
@@ -43,7 +44,6 @@ from tracking.search.rules import (
     resolve_order_by,
     validate_filter,
 )
-from workspaces.context import current_workspace
 
 RUN_NAME_TAG = "mlflow.runName"
 DATASET_CONTEXT_TAG = "mlflow.data.context"
@@ -235,39 +235,43 @@ def _stored_double(value: float) -> float:
     return value
 
 
-def _run_ref() -> OuterRef:
-    return OuterRef("run_uuid")
+def _key_join(relation: str, key: str) -> FilteredRelation:
+    """A LEFT JOIN to the run's row of ``relation`` (metrics, params, tags) for one key.
+
+    The join goes through the run: the runs come from the scoped manager, and a run's rows
+    carry its workspace. It deliberately adds no ``workspace`` condition: with one, PostgreSQL
+    may drive the join by the ``(workspace, key, value)`` index, scanning every run's row of the
+    key once per run, whenever its statistics are missing (fresh tables), which takes seconds.
+    """
+    return FilteredRelation(relation, condition=Q(**{f"{relation}__key": key}))
 
 
-def _clause_condition(clause: Clause, experiment_ids: Sequence[int]) -> Q | Exists | Any:
-    """One clause as a condition on ``Run``."""
-    comparator, key, value = clause.comparator, clause.key, clause.value
+def _keyed_condition(clause: Clause, alias: str) -> Q | Any:
+    """A clause on a metric, param or tag, against the row joined as ``alias``."""
+    comparator, value = clause.comparator, clause.value
+    if comparator in NULL_COMPARATORS:
+        return Q(**{f"{alias}__isnull": comparator == "IS NULL"})
     if clause.entity == "metric":
         assert isinstance(value, int | float)
-        compared = Q(number_condition("value", comparator, _stored_double(float(value))))
+        compared = Q(number_condition(f"{alias}__value", comparator, _stored_double(value)))
         # NaN is stored as 0 with is_nan: it satisfies only "!=".
-        nan = Q(is_nan=True) if comparator == "!=" else Q(is_nan=False)
-        matching = compared | nan if comparator == "!=" else compared & nan
-        metrics = LatestMetric.objects.filter(run_id=_run_ref(), key=key)
-        return Exists(metrics.filter(matching))
-    if clause.entity in ("parameter", "tag"):
-        model: type[Param] | type[RunTag] = Param if clause.entity == "parameter" else RunTag
-        rows = model.objects.filter(run_id=_run_ref(), key=key)
-        if comparator in NULL_COMPARATORS:
-            return ~Exists(rows) if comparator == "IS NULL" else Exists(rows)
-        assert isinstance(value, str)
-        return Exists(rows.filter(text_condition("value", comparator, value)))
+        if comparator == "!=":
+            return compared | Q(**{f"{alias}__is_nan": True})
+        return compared & Q(**{f"{alias}__is_nan": False})
+    assert isinstance(value, str)
+    return text_condition(f"{alias}__value", comparator, value)
+
+
+def _attribute_condition(clause: Clause, experiment_ids: Sequence[int]) -> Q | Exists | Any:
+    """A clause on a run column or on its datasets."""
+    comparator, key, value = clause.comparator, clause.key, clause.value
     if clause.entity == "dataset":
         assert isinstance(value, str | tuple)
         if key == "context":
             return Q(run_uuid__in=_runs_with_context(experiment_ids, comparator, value))
-        inputs = RunInput.objects.filter(run_id=_run_ref())
+        # A run may have many inputs: EXISTS keeps each run once.
+        inputs = RunInput.objects.filter(run_id=OuterRef("run_uuid"))
         return Exists(inputs.filter(text_condition(f"dataset__{key}", comparator, value)))
-    if key == "run_name":
-        # spec: search.md §2, the run name is matched against the mlflow.runName tag.
-        assert isinstance(value, str)
-        tags = RunTag.objects.filter(run_id=_run_ref(), key=RUN_NAME_TAG)
-        return Exists(tags.filter(text_condition("value", comparator, value)))
     column = _COLUMNS.get(key, key)
     if isinstance(value, int | float):
         return number_condition(column, comparator, value)
@@ -299,9 +303,24 @@ def _runs_with_context(
 def filter_runs(
     runs: QuerySet[Run], clauses: Iterable[Clause], experiment_ids: Sequence[int]
 ) -> QuerySet[Run]:
-    """``runs`` restricted to those matching every clause."""
-    conditions = [_clause_condition(clause, experiment_ids) for clause in clauses]
-    return runs.filter(*conditions) if conditions else runs
+    """``runs`` restricted to those matching every clause.
+
+    A metric, param or tag clause joins that key's row (at most one per run, so no run is
+    repeated); a run without the key has no row and never matches, ``!=`` included. The run
+    name is matched against the ``mlflow.runName`` tag (spec: search.md §2).
+    """
+    relations: dict[str, FilteredRelation] = {}
+    conditions: list[Q | Exists | Any] = []
+    for index, clause in enumerate(clauses):
+        is_run_name = clause.entity == "attribute" and clause.key == "run_name"
+        if clause.entity in _KEYED_RELATIONS or is_run_name:
+            alias = f"filter_{index}"
+            relation = "tags" if is_run_name else _KEYED_RELATIONS[clause.entity]
+            relations[alias] = _key_join(relation, RUN_NAME_TAG if is_run_name else clause.key)
+            conditions.append(_keyed_condition(clause, alias))
+        else:
+            conditions.append(_attribute_condition(clause, experiment_ids))
+    return runs.alias(**relations).filter(*conditions) if conditions else runs
 
 
 _KEYED_RELATIONS = {"metric": "latest_metrics", "parameter": "params", "tag": "tags"}
@@ -321,13 +340,7 @@ def order_runs(runs: QuerySet[Run], keys: Sequence[OrderKey]) -> QuerySet[Run]:
             ordering.append(_direction(field, key.ascending))
             continue
         alias = f"order_{index}"
-        relation = _KEYED_RELATIONS[key.entity]
-        relations[alias] = FilteredRelation(
-            relation,
-            condition=Q(
-                **{f"{relation}__key": key.key, f"{relation}__workspace": current_workspace()}
-            ),
-        )
+        relations[alias] = _key_join(_KEYED_RELATIONS[key.entity], key.key)
         if key.entity == "metric":
             rank = Case(
                 When(**{f"{alias}__is_nan": True}, then=Value(1)),
