@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Final
 
 from config.errors import InvalidParameterValueError
+from permissions.access import UserLike, experiments_readable_q
 from tracking.models import ACTIVE, DELETED, Experiment, Run
 from tracking.search.experiments import (
     filter_experiments,
@@ -50,21 +51,27 @@ def _check_max_results(max_results: int) -> None:
 
 def experiment_search(
     *,
+    user: UserLike,
     max_results: int,
     view_type: str = "ACTIVE_ONLY",
     filter_string: str = "",
     order_by: Sequence[str] = (),
     page_token: str | None = None,
 ) -> SearchPage[ExperimentWithTags]:
-    """One page of the active workspace's experiments matching ``filter_string``, with tags.
+    """One page of the active workspace's experiments matching ``filter_string`` that ``user``
+    may read, with their tags.
 
+    Unreadable experiments are filtered in SQL, so a page is full whenever more rows exist (the
+    reference drops them after the query and refills the page: the same rows, other offsets).
     Default order: ``creation_time DESC, experiment_id ASC``. Two queries: the page, its tags.
     """
     _check_max_results(max_results)
     clauses = parse_experiment_filter(filter_string)
     keys = parse_experiment_order_by(order_by)
     offset = decode_page_token(page_token)
-    experiments = Experiment.objects.filter(lifecycle_stage__in=STAGES_FOR_VIEW_TYPE[view_type])
+    experiments = Experiment.objects.filter(
+        experiments_readable_q(user), lifecycle_stage__in=STAGES_FOR_VIEW_TYPE[view_type]
+    )
     ordered = order_experiments(filter_experiments(experiments, clauses), keys)
     rows = list(ordered.select_related("workspace")[offset : offset + max_results + 1])
     page = page_from_rows(rows, offset=offset, max_results=max_results)
@@ -73,6 +80,7 @@ def experiment_search(
 
 def run_search(
     *,
+    user: UserLike,
     experiment_ids: Sequence[str],
     filter_string: str = "",
     view_type: str = "ACTIVE_ONLY",
@@ -82,7 +90,8 @@ def run_search(
 ) -> SearchPage[RunData]:
     """One page of the runs of ``experiment_ids`` matching ``filter_string``, with their data.
 
-    Ids of experiments in other workspaces match nothing (they are silently dropped). Default
+    Ids of experiments in other workspaces, or that ``user`` may not read, match nothing (they
+    are silently dropped, as the reference trims ``experiment_ids`` before the query). Default
     order: ``start_time DESC, run_id ASC``. Queries: one for the page, then ``runs_with_data``'s
     five per 500 runs.
     """
@@ -94,7 +103,9 @@ def run_search(
     if not ids:
         return SearchPage([], None)
     runs = Run.objects.filter(
-        experiment_id__in=ids, lifecycle_stage__in=STAGES_FOR_VIEW_TYPE[view_type]
+        experiments_readable_q(user, experiment_field="experiment_id"),
+        experiment_id__in=ids,
+        lifecycle_stage__in=STAGES_FOR_VIEW_TYPE[view_type],
     )
     ordered = order_runs(filter_runs(runs, clauses, ids), keys)
     rows = list(ordered[offset : offset + max_results + 1])

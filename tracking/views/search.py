@@ -30,11 +30,14 @@ def _page_body(name: str, items: list[dict[str, Any]], next_page_token: str | No
 class SearchViewSet(WorkspaceViewSet):
     """Searches over the active workspace's experiments and runs."""
 
-    required_permission = {"search_experiments": "read", "search_runs": "read"}
+    # Any authenticated caller; the selectors keep what the caller may read (spec:
+    # auth-workspace-permissions.md §10-11).
+    required_permission = {"search_experiments": "authenticated", "search_runs": "authenticated"}
 
     def search_experiments(self, request: Request) -> HttpResponse:
         data = self.parse(SearchExperimentsIn, request)
         page = experiment_search(
+            user=request.user,
             max_results=data.get("max_results", 0),
             view_type=data.get("view_type", "ACTIVE_ONLY"),
             filter_string=data.get("filter", ""),
@@ -47,6 +50,7 @@ class SearchViewSet(WorkspaceViewSet):
     def search_runs(self, request: Request) -> HttpResponse:
         data = self.parse(SearchRunsIn, request)
         page = run_search(
+            user=request.user,
             experiment_ids=data.get("experiment_ids", []),
             filter_string=data.get("filter", ""),
             view_type=data.get("run_view_type", "ACTIVE_ONLY"),
