@@ -42,8 +42,9 @@ from bench.servers import (
 )
 
 BENCH_DIR = Path(__file__).resolve().parent
-# What a failing scenario may raise: HTTP errors, broken connections, unexpected replies.
-SCENARIO_ERRORS = (ApiError, OSError, KeyError, TypeError, ValueError, IndexError)
+# A failing scenario (HTTP error, broken connection, unexpected reply, ...) is reported as n/a
+# for that server; the benchmark goes on.
+SCENARIO_ERRORS = (ApiError, Exception)
 PRODUCT_PORT = 5101
 REFERENCE_PORT = 5102
 
@@ -147,6 +148,10 @@ def _first_line(exc: BaseException) -> str:
 def prepare_all(scenarios: list[Scenario], targets: list[Target], results: Results) -> None:
     """Set up every scenario's data on all live servers, the servers in parallel (untimed)."""
     live = [t for t in targets if t.name not in results.server_errors]
+    for target in targets:
+        if target.name in results.server_errors:
+            for scenario in scenarios:
+                results.get(scenario.name, target.name).error = "server did not start"
 
     def prepare(scenario: Scenario, target: Target) -> None:
         """Prepare one scenario on one server; a failure marks that scenario n/a there."""

@@ -98,11 +98,11 @@ def summary(results: Results, rounds: int, workers: int) -> str:
         reference = results.get(scenario.name, REFERENCE)
         ratio = results.ratio(scenario)
         cells = []
-        for series in (product, reference):
+        for target, series in ((PRODUCT, product), (REFERENCE, reference)):
             text = cell(series)
             if len(text) > 12:
-                long_cells.append(f"  {scenario.name}: {text}")
-                text = "n/a"
+                long_cells.append(f"  * {scenario.name} on {target}: {text}")
+                text = "n/a*"
             cells.append(text)
         ratio_text = f"{ratio:.2f}x" if ratio is not None else "n/a"
         lines.append(

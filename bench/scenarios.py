@@ -64,7 +64,7 @@ class Sizes:
     """How much work each scenario does per round (and how much data it sets up)."""
 
     log_batch_requests: int = 20
-    log_metric_calls_per_client: int = 250
+    log_metric_calls_per_client: int = 200
     history_points: int = 10_000
     history_reads: int = 10
     search_runs: int = 5_000

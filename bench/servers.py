@@ -27,7 +27,11 @@ PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
 REFERENCE_VERSION = "3.17.2"
 # The full MLflow server plus both PostgreSQL drivers: SQLAlchemy 2.1 maps plain
 # ``postgresql://`` to psycopg 3, older SQLAlchemy to psycopg2 (MLflow's ``db`` extra has both).
-REFERENCE_REQUIREMENTS = [f"mlflow=={REFERENCE_VERSION}", "psycopg2-binary", "psycopg[binary]"]
+REFERENCE_REQUIREMENTS = [
+    f"mlflow=={REFERENCE_VERSION}",
+    "psycopg2-binary==2.9.13",
+    "psycopg[binary]==3.3.9",
+]
 STARTUP_TIMEOUT = 180.0
 
 
