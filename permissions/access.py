@@ -538,6 +538,7 @@ def authorize(
     if not found or not credentials_verify(found[0], credentials, ip):
         raise UnauthenticatedError(UNAUTHENTICATED_MESSAGE)
     user = found[0]
+    request.user = user  # known from here on, so request logs name a refused caller too
     if user.is_superuser or _allowed(requirement, target, user, request, workspace):
         return user
     raise PermissionDeniedError(PERMISSION_DENIED_MESSAGE)

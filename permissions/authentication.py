@@ -121,7 +121,6 @@ def user_candidates(credentials: Credentials, ip: str) -> QuerySet[User]:
         now = timezone.now()
         live_token = Token.objects.filter(
             Q(expires_at__isnull=True) | Q(expires_at__gt=now),
-            user=OuterRef("pk"),
             key_hash=token_hash(credentials.token),
         )
         return User.objects.filter(is_active=True, pk__in=live_token.values("user_id")).annotate(
