@@ -13,8 +13,10 @@ import contextlib
 import mimetypes
 import os
 import posixpath
+import queue
 import re
 import shutil
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -40,6 +42,10 @@ CHUNK_SIZE = 1024 * 1024
 # Uploads land under this name next to their target and are renamed when complete; a client
 # can neither name nor list one (see ``artifact_segments`` and ``_visible``).
 PARTIAL_NAME = re.compile(r"^\.upload-[0-9a-f]{32}\.part$")
+# Uploads larger than this are written by a second thread while the request thread receives.
+PIPELINE_THRESHOLD = 4 * CHUNK_SIZE
+PIPELINE_DEPTH = 4
+WRITE_SIZE = 64 * 1024
 MAX_SEGMENT_BYTES = 255  # NAME_MAX of common filesystems; a longer name would be an OSError
 S3_PART_SIZE = 8 * 1024 * 1024
 PRESIGNED_UPLOAD_UNSUPPORTED = (
@@ -291,6 +297,48 @@ class ArtifactTree:
         )
 
 
+def _write_slices(file: IO[bytes], chunk: bytes) -> None:
+    """Write ``chunk`` in ``WRITE_SIZE`` pieces: measured on ext4, many 64 KiB writes keep up
+    with the network better than one 1 MiB write, which stalls longer in dirty-page throttling."""
+    view = memoryview(chunk)
+    for offset in range(0, len(view), WRITE_SIZE):
+        file.write(view[offset : offset + WRITE_SIZE])
+
+
+def _write_chunks(file: IO[bytes], chunks: Iterator[bytes], length: int | None) -> None:
+    """Write ``chunks`` to ``file``. A large body is written by a second thread while this one
+    keeps receiving, so the network and the disk overlap (both release the GIL); at most
+    ``PIPELINE_DEPTH`` chunks wait in between, so memory stays bounded."""
+    if length is not None and length <= PIPELINE_THRESHOLD:
+        for chunk in chunks:
+            _write_slices(file, chunk)
+        return
+    pending: queue.Queue[bytes | None] = queue.Queue(maxsize=PIPELINE_DEPTH)
+    failures: list[BaseException] = []
+
+    def drain() -> None:
+        try:
+            while (chunk := pending.get()) is not None:
+                _write_slices(file, chunk)
+        except BaseException as error:  # handed to the request thread below
+            failures.append(error)
+            while pending.get() is not None:  # keep taking, so the receiver never blocks
+                pass
+
+    writer = threading.Thread(target=drain, name="artifact-writer", daemon=True)
+    writer.start()
+    try:
+        for chunk in chunks:
+            if failures:
+                break
+            pending.put(chunk)
+    finally:
+        pending.put(None)
+        writer.join()
+    if failures:
+        raise failures[0]
+
+
 class LocalTree(ArtifactTree):
     """A ``FileSystemStorage`` folder. Uploads go to a hidden name in the target folder and
     are renamed over the final name, which is atomic on one filesystem."""
@@ -346,8 +394,7 @@ class LocalTree(ArtifactTree):
         partial = os.path.join(folder, f".upload-{uuid.uuid4().hex}.part")
         try:
             with open(partial, "xb") as file:
-                for chunk in body.chunks():
-                    file.write(chunk)
+                _write_chunks(file, body.chunks(), body.length)
             os.replace(partial, path)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):

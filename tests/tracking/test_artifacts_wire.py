@@ -364,8 +364,8 @@ def test_interrupted_upload_leaves_no_file_under_its_final_name(
     live_server: Any, world: Path, artifact_root: Path
 ) -> None:
     folder = artifact_root / "workspaces/team-a/big"
-    sock = open_upload(live_server, "big/model.bin", 4 * 1024 * 1024)
-    sock.sendall(b"x" * 100_000)
+    sock = open_upload(live_server, "big/model.bin", 20 * 1024 * 1024)  # written by a thread
+    sock.sendall(b"x" * 5_000_000)
     assert wait_for(lambda: bool(partials(folder)))
 
     sock.close()
@@ -379,7 +379,7 @@ def test_upload_in_flight_is_invisible_until_complete(
     live_server: Any, world: Path, artifact_root: Path
 ) -> None:
     folder = artifact_root / "workspaces/team-a/big"
-    data = bytes(range(256)) * 8192  # 2 MiB
+    data = bytes(range(256)) * 8192 * 3  # 6 MiB: received and written by two threads
     sock = open_upload(live_server, "big/model.bin", len(data))
     sock.sendall(data[:1_000_000])
     assert wait_for(lambda: bool(partials(folder)))
@@ -401,6 +401,20 @@ def test_upload_in_flight_is_invisible_until_complete(
     assert reply.startswith(b"HTTP/1.1 200")
     assert (folder / "model.bin").read_bytes() == data
     assert partials(folder) == []
+
+
+def test_small_interrupted_upload_leaves_nothing_either(
+    live_server: Any, world: Path, artifact_root: Path
+) -> None:
+    folder = artifact_root / "workspaces/team-a/small"
+    sock = open_upload(live_server, "small/notes.txt", 1000)  # written by the request thread
+    sock.sendall(b"z" * 10)
+    assert wait_for(lambda: bool(partials(folder)))
+
+    sock.close()
+
+    assert wait_for(lambda: folder.exists() and not partials(folder))
+    assert list(folder.iterdir()) == []
 
 
 def test_interrupted_overwrite_keeps_the_previous_file(
