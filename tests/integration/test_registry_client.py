@@ -6,21 +6,43 @@ spec: client-calls.md §3-4, registry.md §5. The sklearn ``log_model`` → ``re
 
 from __future__ import annotations
 
-from typing import Any
+import threading
+from collections.abc import Iterator
+from typing import Any, TypeVar
 
 import pytest
 
+from registry.models import RegisteredModelTag
+from workspaces.context import across_workspaces
+
 pytestmark = pytest.mark.django_db(transaction=True)
+T = TypeVar("T")
+
+
+def wait_for_prompt_links() -> None:
+    """Join the client's background threads that tag prompts with the active experiment
+    (``_mlflow_experiment_ids``), so none of their requests outlives the live server."""
+    for thread in threading.enumerate():
+        if thread.name.startswith("link_prompt"):
+            thread.join(timeout=20)
+
+
+def settled(result: T) -> T:
+    """``result`` once the client's prompt-linking threads are done: on SQLite the live server
+    shares one connection between request threads, so requests must not overlap."""
+    wait_for_prompt_links()
+    return result
 
 
 @pytest.fixture
-def registry(mlflow_client: Any) -> Any:
+def registry(mlflow_client: Any) -> Iterator[Any]:
     """The client in a fresh workspace team-a, with an experiment to run in."""
     mlflow = mlflow_client
     mlflow.create_workspace("team-a")
     mlflow.set_workspace("team-a")
     mlflow.set_experiment("models-exp")
-    return mlflow
+    yield mlflow
+    wait_for_prompt_links()
 
 
 def run_with_model(mlflow: Any) -> str:
@@ -80,7 +102,7 @@ def test_search_and_delete_with_the_client(registry: Any) -> None:
     for name in ("iris-clf", "iris-reg", "wine-clf"):
         client.create_registered_model(name)
         client.create_model_version(name, f"runs:/{run_id}/model", run_id=run_id)
-    mlflow.genai.register_prompt(name="iris-prompt", template="Classify {{x}}.")
+    settled(mlflow.genai.register_prompt(name="iris-prompt", template="Classify {{x}}."))
 
     models = client.search_registered_models(filter_string="name LIKE 'iris%'")
     ordered = client.search_registered_models(order_by=["name DESC"], max_results=2)
@@ -125,20 +147,24 @@ def test_prompt_flow_with_the_client(registry: Any) -> None:
     # spec: examples/flows/register_and_load_prompt.json
     mlflow = registry
 
-    first = mlflow.genai.register_prompt(
-        name="qa-prompt",
-        template="Answer {{question}} briefly.",
-        commit_message="first",
-        tags={"team": "a"},
+    first = settled(
+        mlflow.genai.register_prompt(
+            name="qa-prompt",
+            template="Answer {{question}} briefly.",
+            commit_message="first",
+            tags={"team": "a"},
+        )
     )
-    second = mlflow.genai.register_prompt(
-        name="qa-prompt", template="Answer {{question}} in detail.", commit_message="second"
+    second = settled(
+        mlflow.genai.register_prompt(
+            name="qa-prompt", template="Answer {{question}} in detail.", commit_message="second"
+        )
     )
-    by_version = mlflow.genai.load_prompt("prompts:/qa-prompt/1")
-    by_argument = mlflow.genai.load_prompt("qa-prompt", version=2)
+    by_version = settled(mlflow.genai.load_prompt("prompts:/qa-prompt/1"))
+    by_argument = settled(mlflow.genai.load_prompt("qa-prompt", version=2))
     mlflow.genai.set_prompt_alias("qa-prompt", alias="production", version=1)
-    by_alias = mlflow.genai.load_prompt("prompts:/qa-prompt@production")
-    latest = mlflow.genai.load_prompt("prompts:/qa-prompt@latest")
+    by_alias = settled(mlflow.genai.load_prompt("prompts:/qa-prompt@production"))
+    latest = settled(mlflow.genai.load_prompt("prompts:/qa-prompt@latest"))
     found = mlflow.genai.search_prompts(filter_string="name LIKE 'qa%'")
 
     assert (first.version, second.version) == (1, 2)
@@ -150,6 +176,13 @@ def test_prompt_flow_with_the_client(registry: Any) -> None:
     assert (latest.version, latest.template) == (2, "Answer {{question}} in detail.")
     assert [prompt.name for prompt in found] == ["qa-prompt"]
     assert found[0].tags.get("team") == "a"
+    wait_for_prompt_links()
+    experiment_id = mlflow.get_experiment_by_name("models-exp").experiment_id
+    with across_workspaces("test inspection"):
+        link = RegisteredModelTag.objects.get(
+            registered_model__name="qa-prompt", key="_mlflow_experiment_ids"
+        )
+    assert link.value == f",{experiment_id},"
 
 
 def test_chat_prompt_and_alias_deletion_with_the_client(registry: Any) -> None:
@@ -158,10 +191,10 @@ def test_chat_prompt_and_alias_deletion_with_the_client(registry: Any) -> None:
         {"role": "system", "content": "You are {{persona}}"},
         {"role": "user", "content": "{{q}}"},
     ]
-    mlflow.genai.register_prompt(name="chat-prompt", template=messages)
+    settled(mlflow.genai.register_prompt(name="chat-prompt", template=messages))
     mlflow.genai.set_prompt_alias("chat-prompt", alias="live", version=1)
 
-    loaded = mlflow.genai.load_prompt("prompts:/chat-prompt@live")
+    loaded = settled(mlflow.genai.load_prompt("prompts:/chat-prompt@live"))
     mlflow.genai.delete_prompt_alias("chat-prompt", alias="live")
 
     assert loaded.template == messages
@@ -179,7 +212,7 @@ def test_prompts_and_models_do_not_mix_in_searches(registry: Any) -> None:
     mlflow = registry
     client = mlflow.MlflowClient()
     client.create_registered_model("qa-model")
-    mlflow.genai.register_prompt(name="qa-prompt", template="Q: {{q}}")
+    settled(mlflow.genai.register_prompt(name="qa-prompt", template="Q: {{q}}"))
 
     models = client.search_registered_models(filter_string="name LIKE 'qa%'")
     prompts = mlflow.genai.search_prompts(filter_string="name LIKE 'qa%'")
@@ -201,7 +234,8 @@ def test_two_workspaces_are_isolated_with_the_client(mlflow_client: Any) -> None
         "shared", "mlflow-artifacts:/workspaces/team-b/1/model", tags={"secret": "b"}
     )
     client.set_registered_model_alias("shared", "champion", "1")
-    mlflow.genai.register_prompt(name="b-prompt", template="secret {{x}}")
+    settled(mlflow.genai.register_prompt(name="b-prompt", template="secret {{x}}"))
+    wait_for_prompt_links()
 
     mlflow.set_workspace("team-a")
     with pytest.raises(MlflowException) as missing_model:
