@@ -45,20 +45,15 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
+from django.db import connection
 from django.db.models import (
-    CharField,
-    Count,
     Exists,
-    Expression,
-    IntegerField,
     Model,
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
-    Value,
 )
-from django.db.models.functions import Coalesce
+from django.db.models import Field as DjangoField
 from django.http import HttpRequest
 
 from config.errors import PermissionDeniedError, UnauthenticatedError
@@ -70,7 +65,6 @@ from permissions.authentication import (
     credentials_from_header,
     credentials_verify,
     ensure_bootstrap_admin,
-    user_candidates,
 )
 from permissions.models import (
     ExperimentPermission,
@@ -78,6 +72,7 @@ from permissions.models import (
     RegisteredModelPermission,
     WorkspacePermission,
 )
+from permissions.selectors import USER_PK, Column, user_with_columns
 from tracking.models import Experiment, Run
 from workspaces.models import DEFAULT_WORKSPACE, Workspace
 
@@ -302,97 +297,185 @@ class RequestParams:
 class Target:
     """A located resource: the columns ``authorize`` adds to its one query, and the rule."""
 
-    annotations: dict[str, Expression | Subquery | Exists] = field(default_factory=dict)
-    decide: Callable[[Any, str], bool] = lambda row, capability: False
+    columns: list[Column] = field(default_factory=list)
+    decide: Callable[[Mapping[str, Any], str], bool] = lambda row, workspace_name: False
 
 
-def _rows_of(user_ref: Any, experiment_ids: Any, levels: Iterable[str] | None) -> Coalesce:
-    rows = ExperimentPermission.objects.filter(user=user_ref, experiment_id__in=experiment_ids)
-    if levels is not None:
-        rows = rows.filter(permission__in=list(levels))
-    counted = rows.order_by().values("user_id").annotate(n=Count("pk")).values("n")
-    return Coalesce(Subquery(counted), Value(0), output_field=IntegerField())
+def _table(model: type[Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _column(model: type[Model], name: str) -> str:
+    field = model._meta.get_field(name)
+    assert isinstance(field, DjangoField)  # a concrete column, never a reverse relation
+    return connection.ops.quote_name(field.column or name)
+
+
+def _placeholders(values: Iterable[Any]) -> str:
+    return ", ".join("%s" for _ in values)
 
 
 def _experiments_target(
-    experiments_in_workspace: QuerySet[Experiment], named_ids: Any, capability: str, literal: int
+    named_sql: str,
+    named_params: tuple[Any, ...],
+    workspace: Workspace,
+    capability: str,
+    literal: int,
 ) -> Target:
     """The experiments a request names; each needs ``capability`` (spec §7).
 
-    ``named_ids`` is a list of ids or a subquery of them; ``experiments_in_workspace`` those of
-    them in the request's workspace. ``literal`` is how many ids the request named (0 for a
-    subquery, whose members all exist in the workspace): a named id that is neither in the
-    workspace nor covered by an explicit row denies (the reference's "lookup failure = deny").
+    ``named_sql`` lists experiment ids: literal ids, or a subquery of the request workspace's
+    rows. ``literal`` is how many ids the request named (0 for a subquery, whose members all
+    exist in the workspace): a named id that is neither in the workspace nor covered by an
+    explicit row denies (the reference's "lookup failure = deny").
     """
-    levels = CAPABILITY_LEVELS[capability]
-    user_ref = OuterRef("pk")
-    without_row = experiments_in_workspace.exclude(
-        Exists(
-            ExperimentPermission.objects.filter(
-                user=OuterRef(OuterRef("pk")), experiment_id=OuterRef("pk")
-            )
-        )
+    levels = sorted(CAPABILITY_LEVELS[capability])
+    rows = _table(ExperimentPermission)
+    row_user = _column(ExperimentPermission, "user")
+    row_experiment = _column(ExperimentPermission, "experiment")
+    experiments = _table(Experiment)
+    experiment_pk = _column(Experiment, "experiment_id")
+    experiment_workspace = _column(Experiment, "workspace")
+    permission = _column(ExperimentPermission, "permission")
+    own_rows = (
+        f"FROM {rows} p WHERE p.{row_user} = u.{USER_PK} AND p.{row_experiment} IN ({named_sql})"
     )
-    unlisted = without_row.order_by().values("workspace_id").annotate(n=Count("pk")).values("n")
-    annotations: dict[str, Expression | Subquery | Exists] = {
-        "exp_rows": _rows_of(user_ref, named_ids, None),
-        "exp_granted": _rows_of(user_ref, named_ids, levels),
-        "exp_unlisted": Coalesce(Subquery(unlisted), Value(0), output_field=IntegerField()),
-    }
+    columns = [
+        Column("exp_rows", f"SELECT COUNT(*) {own_rows}", named_params),  # noqa: S608 (identifiers quoted, values bound)
+        Column(
+            "exp_granted",
+            f"SELECT COUNT(*) {own_rows} AND p.{permission} IN ({_placeholders(levels)})",  # noqa: S608 (identifiers quoted, values bound)
+            (*named_params, *levels),
+        ),
+        Column(
+            "exp_unlisted",
+            f"SELECT COUNT(*) FROM {experiments} e WHERE e.{experiment_workspace} = %s "  # noqa: S608 (identifiers quoted, values bound)
+            f"AND e.{experiment_pk} IN ({named_sql}) AND NOT EXISTS (SELECT 1 FROM {rows} q "
+            f"WHERE q.{row_user} = u.{USER_PK} AND q.{row_experiment} = e.{experiment_pk})",
+            (workspace.pk, *named_params),
+        ),
+    ]
 
-    def decide(row: Any, workspace_name: str) -> bool:
-        if row.exp_rows != row.exp_granted:
+    def decide(row: Mapping[str, Any], workspace_name: str) -> bool:
+        if row["exp_rows"] != row["exp_granted"]:
             return False  # an explicit row without the capability replaces the workspace level
-        if literal and row.exp_rows + row.exp_unlisted < literal:
+        if literal and row["exp_rows"] + row["exp_unlisted"] < literal:
             return False  # a named experiment that is not in this workspace
-        if row.exp_unlisted:
-            return has_capability(workspace_level(row.ws_level, workspace_name), capability)
+        if row["exp_unlisted"]:
+            return has_capability(workspace_level(row["ws_level"], workspace_name), capability)
         return True
 
-    return Target(annotations, decide)
+    return Target(columns, decide)
 
 
-def _experiment_ids_target(ids: list[str], capability: str) -> Target:
+def _one_experiment_target(
+    named_sql: str,
+    named_params: tuple[Any, ...],
+    count_sql: str,
+    count_params: tuple[Any, ...],
+    capability: str,
+    literal: bool,
+) -> Target:
+    """The cheaper form for a request naming one experiment (one id, run, name or model):
+    the user's row on it and whether it is in the request workspace, two small subqueries.
+
+    ``count_sql`` counts the named thing in the workspace. Not there: a named experiment id
+    denies (the reference's "lookup failure = deny"); a missing run, name or model is the
+    view's 404, as in the reference.
+    """
+    rows = _table(ExperimentPermission)
+    columns = [
+        Column(
+            "exp_level",
+            f"SELECT p.{_column(ExperimentPermission, 'permission')} FROM {rows} p "  # noqa: S608 (identifiers quoted, values bound)
+            f"WHERE p.{_column(ExperimentPermission, 'user')} = u.{USER_PK} "
+            f"AND p.{_column(ExperimentPermission, 'experiment')} IN ({named_sql})",
+            named_params,
+        ),
+        Column("exp_here", count_sql, count_params),
+    ]
+
+    def decide(row: Mapping[str, Any], workspace_name: str) -> bool:
+        if row["exp_level"] is not None:
+            return has_capability(row["exp_level"], capability)
+        if not row["exp_here"]:
+            return not literal
+        return has_capability(workspace_level(row["ws_level"], workspace_name), capability)
+
+    return Target(columns, decide)
+
+
+def _experiment_ids_target(ids: list[str], workspace: Workspace, capability: str) -> Target:
     numbers: list[int] = []
     for text in ids:
         try:
             numbers.append(int(text))
         except ValueError:
             return Target()  # not an id: nobody but an admin passes; the view says why
+    if len(set(numbers)) == 1:
+        count_sql = (
+            f"SELECT COUNT(*) FROM {_table(Experiment)} e "  # noqa: S608 (identifiers quoted, values bound)
+            f"WHERE e.{_column(Experiment, 'workspace')} = %s "
+            f"AND e.{_column(Experiment, 'experiment_id')} = %s"
+        )
+        return _one_experiment_target(
+            "%s", (numbers[0],), count_sql, (workspace.pk, numbers[0]), capability, literal=True
+        )
     return _experiments_target(
-        Experiment.objects.filter(pk__in=numbers), numbers, capability, len(numbers)
+        _placeholders(numbers), tuple(numbers), workspace, capability, len(numbers)
     )
 
 
-def _scoped_experiments_target(experiment_ids: QuerySet[Any], capability: str) -> Target:
-    return _experiments_target(
-        Experiment.objects.filter(pk__in=experiment_ids), experiment_ids, capability, 0
+def _experiments_of(
+    model: type[Model],
+    key: str,
+    values: list[str],
+    workspace: Workspace,
+    capability: str,
+    experiment: str = "experiment",
+) -> Target:
+    """The experiments of the request workspace's ``model`` rows whose ``key`` is in values."""
+    where = (
+        f"FROM {_table(model)} x WHERE x.{_column(model, 'workspace')} = %s "
+        f"AND x.{_column(model, key)} IN ({_placeholders(values)})"
     )
+    sql = f"SELECT x.{_column(model, experiment)} {where}"
+    params = (workspace.pk, *values)
+    if len(set(values)) == 1:
+        count_sql = f"SELECT COUNT(*) {where}"
+        return _one_experiment_target(sql, params, count_sql, params, capability, literal=False)
+    return _experiments_target(sql, params, workspace, capability, 0)
 
 
 def _workspace_target(capability: str) -> Target:
-    def decide(row: Any, workspace_name: str) -> bool:
+    def decide(row: Mapping[str, Any], workspace_name: str) -> bool:
         if not settings.MLFLOW_ENABLE_WORKSPACES:
             return True  # spec §9: without workspaces anyone may create
-        return has_capability(workspace_level(row.ws_level, workspace_name), capability)
+        return has_capability(workspace_level(row["ws_level"], workspace_name), capability)
 
-    return Target({}, decide)
+    return Target([], decide)
 
 
 def _workspace_name_target(name: str, capability: str) -> Target:
-    rows = WorkspacePermission.objects.filter(user=OuterRef("pk"), for_workspace__name=name)
-    annotations: dict[str, Expression | Subquery | Exists] = {
-        "named_ws_level": Subquery(rows.values("permission")[:1])
-    }
+    rows = _table(WorkspacePermission)
+    column = Column(
+        "named_ws_level",
+        f"SELECT p.{_column(WorkspacePermission, 'permission')} FROM {rows} p "  # noqa: S608 (identifiers quoted, values bound)
+        f"INNER JOIN {_table(Workspace)} w "
+        f"ON w.{_column(Workspace, 'id')} = p.{_column(WorkspacePermission, 'for_workspace')} "
+        f"WHERE p.{_column(WorkspacePermission, 'user')} = u.{USER_PK} "
+        f"AND w.{_column(Workspace, 'name')} = %s",
+        (name,),
+    )
 
-    def decide(row: Any, workspace_name: str) -> bool:
+    def decide(row: Mapping[str, Any], workspace_name: str) -> bool:
         if capability == "read":  # spec §13: visible exactly when the list would show it
-            return has_capability(row.named_ws_level, "read") or (
+            return has_capability(row["named_ws_level"], "read") or (
                 settings.MLFLOW_AUTH_GRANT_DEFAULT_WORKSPACE_ACCESS and name == DEFAULT_WORKSPACE
             )
-        return has_capability(workspace_level(row.named_ws_level, name), capability)
+        return has_capability(workspace_level(row["named_ws_level"], name), capability)
 
-    return Target(annotations, decide)
+    return Target([column], decide)
 
 
 def registered_model_class() -> type[Model] | None:
@@ -404,40 +487,51 @@ def registered_model_class() -> type[Model] | None:
 
 
 def _registered_model_target(name: str, workspace: Workspace, capability: str) -> Target:
-    rows = RegisteredModelPermission.objects.filter(
-        user=OuterRef("pk"), for_workspace=workspace, name=name
-    )
-    annotations: dict[str, Expression | Subquery | Exists] = {
-        "model_level": Subquery(rows.values("permission")[:1])
-    }
+    rows = _table(RegisteredModelPermission)
+    columns = [
+        Column(
+            "model_level",
+            f"SELECT p.{_column(RegisteredModelPermission, 'permission')} FROM {rows} p "  # noqa: S608 (identifiers quoted, values bound)
+            f"WHERE p.{_column(RegisteredModelPermission, 'user')} = u.{USER_PK} "
+            f"AND p.{_column(RegisteredModelPermission, 'for_workspace')} = %s "
+            f"AND p.{_column(RegisteredModelPermission, 'name')} = %s",
+            (workspace.pk, name),
+        )
+    ]
     model = registered_model_class()
     if model is not None:
-        annotations["model_exists"] = Exists(model._default_manager.filter(name=name))
+        columns.append(
+            Column(
+                "model_exists",
+                f"SELECT COUNT(*) FROM {_table(model)} m "  # noqa: S608 (identifiers quoted, values bound)
+                f"WHERE m.{_column(model, 'workspace')} = %s AND m.{_column(model, 'name')} = %s",
+                (workspace.pk, name),
+            )
+        )
 
-    def decide(row: Any, workspace_name: str) -> bool:
-        if row.model_level is not None:
-            return has_capability(row.model_level, capability)
-        if not getattr(row, "model_exists", True):
+    def decide(row: Mapping[str, Any], workspace_name: str) -> bool:
+        if row["model_level"] is not None:
+            return has_capability(row["model_level"], capability)
+        if not row.get("model_exists", 1):
             return False  # spec §15: a missing model is 403 for non-admins
-        return has_capability(workspace_level(row.ws_level, workspace_name), capability)
+        return has_capability(workspace_level(row["ws_level"], workspace_name), capability)
 
-    return Target(annotations, decide)
+    return Target(columns, decide)
 
 
-def _logged_model_target(model_id: str, capability: str) -> Target:
+def _logged_model_target(model_id: str, workspace: Workspace, capability: str) -> Target:
     try:
         model = apps.get_model("tracking", LOGGED_MODEL)
     except LookupError:
         return Target()
-    experiment_ids = model._default_manager.filter(pk=model_id).values("experiment_id")
-    return _scoped_experiments_target(experiment_ids, capability)
+    return _experiments_of(model, model._meta.pk.name, [model_id], workspace, capability)
 
 
-def _artifact_target(path: str, capability: str) -> Target:
+def _artifact_target(path: str, workspace: Workspace, capability: str) -> Target:
     match = ARTIFACT_EXPERIMENT.match(path.lstrip("/"))
     if match is None:
         return _workspace_target(capability)
-    return _experiment_ids_target([match.group(1)], capability)
+    return _experiment_ids_target([match.group(1)], workspace, capability)
 
 
 def _infer_target(params: RequestParams, kwargs: Mapping[str, Any], path: str) -> str:
@@ -466,34 +560,34 @@ def locate(
         return _workspace_target(capability)
     if target == "workspace_name":
         return _workspace_name_target(str(kwargs.get("workspace_name", "")), capability)
+    if workspace is None:
+        return Target()  # only server-info is outside every workspace, and it needs none
     if target == "logged_model":
-        return _logged_model_target(str(kwargs.get("model_id", "")), capability)
+        return _logged_model_target(str(kwargs.get("model_id", "")), workspace, capability)
     if target == "artifact":
         path = kwargs.get("artifact_path") or params.value("path") or ""
-        return _artifact_target(str(path), capability)
+        return _artifact_target(str(path), workspace, capability)
     if target == "experiment":
         ids = params.values("experiment_id")
         if not ids:
             raise missing_value("experiment_id")
-        return _experiment_ids_target(ids, capability)
+        return _experiment_ids_target(ids, workspace, capability)
     if target == "experiment_name":
         name = params.value("experiment_name")
         if name is None:
             raise missing_value("experiment_name")
-        by_name = Experiment.objects.filter(name=name).values("experiment_id")
-        return _scoped_experiments_target(by_name, capability)
+        return _experiments_of(
+            Experiment, "name", [name], workspace, capability, experiment="experiment_id"
+        )
     if target == "run":
         run_ids = params.values("run_id", "run_uuid", "run_ids")
         if not run_ids:
             raise missing_value("run_id")
-        of_runs = Run.objects.filter(run_uuid__in=run_ids).values("experiment_id")
-        return _scoped_experiments_target(of_runs, capability)
+        return _experiments_of(Run, "run_uuid", run_ids, workspace, capability)
     if target == "registered_model":
         name = params.value("name")
         if name is None:
             raise missing_value("name")
-        if workspace is None:
-            return Target()
         return _registered_model_target(name, workspace, capability)
     raise ValueError(f"unknown permission target {target!r}")  # parse_requirement prevents it
 
@@ -520,33 +614,38 @@ def authorize(
     ensure_bootstrap_admin()
     workspace: Workspace | None = getattr(request, "workspace", None)
     target: Target | None = None
+    columns: list[Column] = []
     if requirement is not None and requirement.kind == "resource":
         target = locate(requirement, request, kwargs, workspace)
-    ip = client_ip(request)
-    candidates = user_candidates(credentials, ip)
-    if target is not None:
         if workspace is not None and settings.MLFLOW_ENABLE_WORKSPACES:
-            own_row = WorkspacePermission.objects.filter(
-                user=OuterRef("pk"), for_workspace=workspace
-            )
-            candidates = candidates.annotate(ws_level=Subquery(own_row.values("permission")[:1]))
-        else:
-            candidates = candidates.annotate(ws_level=Value(None, output_field=CharField()))
-        if target.annotations:
-            candidates = candidates.annotate(**target.annotations)
-    found = list(candidates[:1])
-    if not found or not credentials_verify(found[0], credentials, ip):
+            columns.append(_own_workspace_level(workspace))
+        columns.extend(target.columns)
+    ip = client_ip(request)
+    found = user_with_columns(credentials, ip, columns)
+    if found is None or not credentials_verify(found[0], credentials, ip, found[1]):
         raise UnauthenticatedError(UNAUTHENTICATED_MESSAGE)
-    user = found[0]
+    user, row = found
     request.user = user  # known from here on, so request logs name a refused caller too
-    if user.is_superuser or _allowed(requirement, target, user, request, workspace):
+    if user.is_superuser or _allowed(requirement, target, row, user, request, workspace):
         return user
     raise PermissionDeniedError(PERMISSION_DENIED_MESSAGE)
+
+
+def _own_workspace_level(workspace: Workspace) -> Column:
+    return Column(
+        "ws_level",
+        f"SELECT p.{_column(WorkspacePermission, 'permission')} "  # noqa: S608 (identifiers quoted, values bound)
+        f"FROM {_table(WorkspacePermission)} p "
+        f"WHERE p.{_column(WorkspacePermission, 'user')} = u.{USER_PK} "
+        f"AND p.{_column(WorkspacePermission, 'for_workspace')} = %s",
+        (workspace.pk,),
+    )
 
 
 def _allowed(
     requirement: Requirement | None,
     target: Target | None,
+    row: Mapping[str, Any],
     user: User,
     request: HttpRequest,
     workspace: Workspace | None,
@@ -562,7 +661,7 @@ def _allowed(
         return username == user.username
     assert target is not None  # "resource" requirements always locate a target
     workspace_name = workspace.name if workspace is not None else DEFAULT_WORKSPACE
-    return target.decide(user, workspace_name)
+    return target.decide({"ws_level": None, **row}, workspace_name)
 
 
 # ---------------------------------------------------------------------------------------------

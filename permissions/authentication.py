@@ -11,7 +11,8 @@ Costs, because the benchmark runs with authentication on:
   a short, bounded time: a successful check is remembered under a salted SHA-256 of
   (username, password, stored hash), never the password itself. Changing the password changes
   the stored hash, which invalidates the entry at once. Failures are never remembered.
-* Bearer tokens are 256 random bits stored as SHA-256, so they are matched in the query itself.
+* Bearer tokens are 256 random bits stored as SHA-256, so they are matched in the query itself
+  (``permissions.selectors.user_with_columns``, which also fetches the permission columns).
 
 Throttling: failed password checks are counted per (username, client address) in the database,
 so every process sees the same count. After ``MLFLOW_AUTH_MAX_FAILED_LOGINS`` failures within
@@ -33,18 +34,16 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import User
-from django.db.models import IntegerField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
 from django.http import HttpRequest
-from django.utils import timezone
 
-from permissions.models import LoginFailure, Token
+from permissions.models import LoginFailure
 
 logger = logging.getLogger(__name__)
 
@@ -112,29 +111,6 @@ def client_ip(request: HttpRequest) -> str:
     return str(request.META.get("REMOTE_ADDR") or "")[:45]
 
 
-def user_candidates(credentials: Credentials, ip: str) -> QuerySet[User]:
-    """The active user the credentials name, annotated with ``recent_failures``.
-
-    ``access`` adds its permission columns to this queryset and runs it once.
-    """
-    if isinstance(credentials, TokenCredentials):
-        now = timezone.now()
-        live_token = Token.objects.filter(
-            Q(expires_at__isnull=True) | Q(expires_at__gt=now),
-            key_hash=token_hash(credentials.token),
-        )
-        return User.objects.filter(is_active=True, pk__in=live_token.values("user_id")).annotate(
-            recent_failures=Value(0, output_field=IntegerField())
-        )
-    cutoff = timezone.now() - timedelta(seconds=settings.MLFLOW_AUTH_FAILED_LOGIN_WINDOW_SECONDS)
-    failures = LoginFailure.objects.filter(
-        username=OuterRef("username"), client_ip=ip, window_started_at__gte=cutoff
-    ).values("count")[:1]
-    return User.objects.filter(username=credentials.username, is_active=True).annotate(
-        recent_failures=Coalesce(Subquery(failures), Value(0), output_field=IntegerField())
-    )
-
-
 class _VerifiedPasswords:
     """Successful password checks of this process, each valid for a short time; bounded."""
 
@@ -175,11 +151,14 @@ class _VerifiedPasswords:
 verified_passwords = _VerifiedPasswords()
 
 
-def credentials_verify(user: User, credentials: Credentials, ip: str) -> bool:
-    """Whether the credentials prove ``user`` (fetched by ``user_candidates``)."""
+def credentials_verify(
+    user: User, credentials: Credentials, ip: str, values: Mapping[str, Any]
+) -> bool:
+    """Whether the credentials prove ``user``, as fetched by
+    ``permissions.selectors.user_with_columns`` with its ``recent_failures``."""
     if isinstance(credentials, TokenCredentials):
         return True  # the query matched the token's hash
-    failures = getattr(user, "recent_failures", 0) or 0
+    failures = values.get("recent_failures", 0) or 0
     if failures >= settings.MLFLOW_AUTH_MAX_FAILED_LOGINS:
         logger.warning("login refused: %r from %s is locked after %d failures", user, ip, failures)
         return False

@@ -2,11 +2,100 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
 from django.contrib.auth.models import User
+from django.db import connection
+from django.utils import timezone
 
 from config.errors import ResourceDoesNotExistError
-from permissions.models import ExperimentPermission, RegisteredModelPermission, WorkspacePermission
+from permissions.authentication import BasicCredentials, Credentials, token_hash
+from permissions.models import (
+    ExperimentPermission,
+    LoginFailure,
+    RegisteredModelPermission,
+    Token,
+    WorkspacePermission,
+)
 from workspaces.models import Workspace
+
+_quote = connection.ops.quote_name
+# The user table's key as ``Column`` SQL refers to it: ``u.<USER_PK>``.
+USER_PK = _quote(User._meta.pk.column or "id")
+
+
+@dataclass(frozen=True)
+class Column:
+    """A scalar subquery over the user row ``u``, added to the one authorization query.
+
+    Permission columns are written as SQL once per request shape, not through the ORM: the
+    ORM spent more time composing the nested subqueries than the database spent running them.
+    Every subquery that reads workspace-owned tables names its workspace id explicitly.
+    """
+
+    alias: str
+    sql: str
+    params: tuple[Any, ...] = ()
+
+
+def _field(model: Any, name: str) -> str:
+    return str(_quote(model._meta.get_field(name).column))
+
+
+def user_with_columns(
+    credentials: Credentials, client_ip: str, columns: Sequence[Column]
+) -> tuple[User, dict[str, Any]] | None:
+    """The active user the credentials name and the values of ``columns`` for them, in ONE
+    query; None when no such user exists. ``recent_failures`` (login throttling) is always
+    among the values."""
+    cutoff = timezone.now() - timedelta(seconds=settings.MLFLOW_AUTH_FAILED_LOGIN_WINDOW_SECONDS)
+    failures = Column(
+        "recent_failures",
+        f"SELECT f.{_field(LoginFailure, 'count')} FROM {_quote(LoginFailure._meta.db_table)} f "  # noqa: S608 (identifiers quoted, values bound)
+        f"WHERE f.{_field(LoginFailure, 'username')} = %s "
+        f"AND f.{_field(LoginFailure, 'client_ip')} = %s "
+        f"AND f.{_field(LoginFailure, 'window_started_at')} >= %s",
+        (
+            getattr(credentials, "username", ""),
+            client_ip,
+            connection.ops.adapt_datetimefield_value(cutoff),
+        ),
+    )
+    selected = [f"u.{_quote(field.column or field.name)}" for field in User._meta.concrete_fields]
+    params: list[Any] = []
+    for column in (failures, *columns):
+        selected.append(f"({column.sql}) AS {_quote(column.alias)}")
+        params.extend(column.params)
+    active = f"u.{_field(User, 'is_active')} = %s"
+    if isinstance(credentials, BasicCredentials):
+        where = f"u.{_field(User, 'username')} = %s AND {active}"
+        params.extend([credentials.username, True])
+    else:
+        expires = _field(Token, "expires_at")
+        where = (
+            f"{active} AND u.{USER_PK} IN (SELECT t.{_field(Token, 'user')} "  # noqa: S608 (identifiers quoted, values bound)
+            f"FROM {_quote(Token._meta.db_table)} t WHERE t.{_field(Token, 'key_hash')} = %s "
+            f"AND (t.{expires} IS NULL OR t.{expires} > %s))"
+        )
+        params.extend(
+            [
+                True,
+                token_hash(credentials.token),
+                connection.ops.adapt_datetimefield_value(timezone.now()),
+            ]
+        )
+    sql = f"SELECT {', '.join(selected)} FROM {_quote(User._meta.db_table)} u WHERE {where}"  # noqa: S608 (identifiers quoted, values bound)
+    found = list(User.objects.raw(sql, params))
+    if not found:
+        return None
+    user = found[0]
+    values = {column.alias: getattr(user, column.alias) for column in (failures, *columns)}
+    values["recent_failures"] = values["recent_failures"] or 0
+    return user, values
 
 
 def user_get(username: str) -> User:

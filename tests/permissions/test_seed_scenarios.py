@@ -427,3 +427,25 @@ def test_unknown_workspace_is_404_before_authentication(as_user: AuthApi, seed: 
 
     assert response.status_code == 404
     assert response.json()["message"] == "Workspace 'no-such-ws' not found"
+
+
+def test_bulk_metric_routes_need_read_on_every_run(as_user: AuthApi, seed: Seed) -> None:
+    def bulk(who: str, *runs: str, prefix: str = API) -> Any:
+        return as_user(
+            who,
+            "GET",
+            f"{prefix}/metrics/get-history-bulk-interval",
+            workspace="team-a",
+            query={"run_ids": [seed.run(run) for run in runs], "metric_key": "acc"},
+        )
+
+    alice_readable = bulk("alice", "run-shared", "run-bob")
+    alice_with_secret = bulk("alice", "run-shared", "run-secret", prefix=AJAX)
+    bob_own = bulk("bob", "run-bob")
+    bob_with_other = bulk("bob", "run-bob", "run-shared")
+
+    assert alice_readable.status_code == 200
+    # differs from reference: its /api/ form checks nothing (spec §16.5).
+    assert denied(alice_with_secret)
+    assert bob_own.status_code == 200
+    assert denied(bob_with_other)
