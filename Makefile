@@ -54,6 +54,12 @@ services:
 		ping || { echo "MariaDB at 127.0.0.1:3306 is unreachable"; exit 1; }; \
 	fi
 
+# The benchmark against the reference server (bench/README.md); not part of `make test`.
+BENCH_ARGS ?=
+bench: $(BIN)/.runtime
+	$(MAKE) services TEST_DATABASES=postgresql
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
 lint: $(BIN)/.test
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
