@@ -978,3 +978,44 @@ def test_two_workspaces_cannot_reach_each_others_artifacts(
     assert listing(api).json() == {}
     assert files_under(artifact_root) == before
     assert (artifact_root / f"{run_key(run_b)}/secret.txt").read_bytes() == b"team-b secret"
+
+
+def test_a_symlink_leading_out_of_the_root_is_refused(
+    api: ApiClient, team_a: Workspace, artifact_root: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.txt").write_bytes(b"outside the root")
+    folder = artifact_root / "workspaces/team-a"
+    folder.mkdir(parents=True)
+    (folder / "link").symlink_to(outside)
+
+    answers = [
+        download(api, "link/secret.txt"),
+        listing(api, "link"),
+        put(api, "link/planted.txt", b"x"),
+        api.call("DELETE", f"/api/{PROXY}/link/secret.txt", workspace="team-a"),
+    ]
+
+    assert [(answer.status_code, answer.json()) for answer in answers] == [(400, INVALID_PATH)] * 4
+    assert sorted(path.name for path in outside.iterdir()) == ["secret.txt"]
+
+
+def test_artifact_destination_setting_maps_to_a_storage(tmp_path: Path) -> None:
+    from config.settings import artifacts_storage
+
+    s3 = artifacts_storage("s3://bucket/some/prefix/", {"endpoint_url": "http://s3.local"})
+    local = artifacts_storage(f"file://{tmp_path}", {})
+
+    assert s3 == {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "endpoint_url": "http://s3.local",
+            "bucket_name": "bucket",
+            "location": "some/prefix",
+        },
+    }
+    assert local == {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(tmp_path), "allow_overwrite": True},
+    }
