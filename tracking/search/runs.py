@@ -200,8 +200,9 @@ RUN_ORDER_SPEC = SearchSpec(
     unknown_entity_error=_UNKNOWN_ENTITY,
 )
 
-# Attribute keys → Run columns.
+# Attribute keys → Run columns, and entities → the relation holding their rows.
 _COLUMNS = {"run_id": "run_uuid"}
+_KEYED_RELATIONS = {"metric": "latest_metrics", "parameter": "params", "tag": "tags"}
 
 
 def parse_run_filter(filter_string: str | None) -> list[Clause]:
@@ -321,9 +322,6 @@ def filter_runs(
         else:
             conditions.append(_attribute_condition(clause, experiment_ids))
     return runs.alias(**relations).filter(*conditions) if conditions else runs
-
-
-_KEYED_RELATIONS = {"metric": "latest_metrics", "parameter": "params", "tag": "tags"}
 
 
 def order_runs(runs: QuerySet[Run], keys: Sequence[OrderKey]) -> QuerySet[Run]:
