@@ -19,6 +19,7 @@ from registry.models import (
     RegisteredModelAlias,
     RegisteredModelTag,
 )
+from workspaces.moves import move_action
 
 
 class ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg]  # generic over any model
@@ -67,6 +68,7 @@ class RegisteredModelAdmin(ReadOnlyAdmin):
     list_filter = ["workspace"]
     search_fields = ["name", "description"]
     inlines = [RegisteredModelTagInline, RegisteredModelAliasInline]
+    actions = [move_action("registered_models")]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[RegisteredModel]:
         return super().get_queryset(request).select_related("workspace")

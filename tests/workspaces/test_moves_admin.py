@@ -217,3 +217,13 @@ def test_move_action_for_registered_models(
         "that belongs to them)."
     ]
     assert rows_by_model(team_b)["ModelVersion"] == 2
+
+
+def test_registered_model_admin_offers_the_move_action(admin_user: User) -> None:
+    request = RequestFactory().get("/admin/registry/registeredmodel/")
+    request.user = admin_user
+    model_admin = RegisteredModelAdmin(RegisteredModel, admin.site)
+
+    actions = model_admin.get_actions(request)
+
+    assert any(name.startswith("move") for name in actions)
