@@ -48,7 +48,11 @@ def test_no_permission_finds_nothing(as_user: AuthApi, seed: Seed) -> None:
 
 
 def test_a_filtered_page_is_refilled(as_user: AuthApi, seed: Seed) -> None:
-    body = {"max_results": 1, "order_by": ["name ASC"], "filter": "name LIKE 'exp-s%'"}
+    body: dict[str, Any] = {
+        "max_results": 1,
+        "order_by": ["name ASC"],
+        "filter": "name LIKE 'exp-s%'",
+    }
 
     admin = search(as_user, "admin", **body)
     alice = search(as_user, "alice", **body)
