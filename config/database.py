@@ -58,6 +58,8 @@ def database_from_url(url: str) -> dict[str, Any]:
             "ENGINE": ENGINES[scheme],
             "NAME": name,
             "OPTIONS": {**SQLITE_OPTIONS, **options},
+            # A file database keeps its connection, saving an open and its PRAGMAs per request.
+            "CONN_MAX_AGE": 60,
             "TEST": {"NAME": None},
         }
     entry: dict[str, Any] = {

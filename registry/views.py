@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.http import HttpResponse
 from rest_framework.request import Request
 
+from permissions.access import registered_models_readable_q
 from registry.selectors.details import (
     model_version_details,
     model_version_download_uri,
@@ -66,13 +67,14 @@ class RegisteredModelViewSet(WorkspaceViewSet):
     """Registered models and prompts: create, read, update, rename, delete, search, tags,
     aliases and the latest version per stage."""
 
+    permission_resource = "registered_model"
     required_permission = {
-        "create": "manage",  # MANAGE on the request workspace (auth-workspace-permissions.md §10)
+        "create": "manage:workspace",  # auth-workspace-permissions.md §10
         "get_model": "read",
         "update": "edit",
         "rename": "edit",
         "delete_model": "manage",
-        "search": "read",  # results are filtered per caller, not refused
+        "search": "authenticated",  # results are filtered per caller, not refused
         "latest_versions": "read",
         "set_tag": "edit",
         "delete_tag": "edit",
@@ -116,6 +118,7 @@ class RegisteredModelViewSet(WorkspaceViewSet):
     def search(self, request: Request) -> HttpResponse:
         data = self.parse(SearchIn, request)
         page = registered_model_search(
+            visible=registered_models_readable_q(request.user),
             filter_string=data.get("filter"),
             max_results=data.get("max_results"),
             order_by=data.get("order_by", []),
@@ -166,13 +169,14 @@ class ModelVersionViewSet(WorkspaceViewSet):
     """Model versions and prompt versions: create, read, update, stage, delete, search, tags
     and the download URI."""
 
+    permission_resource = "registered_model"
     required_permission = {
         "create": "edit",
         "get_version": "read",
         "update": "edit",
         "transition_stage": "edit",
         "delete_version": "manage",
-        "search": "read",  # results are filtered per caller, not refused
+        "search": "authenticated",  # results are filtered per caller, not refused
         "download_uri": "read",
         "set_tag": "edit",
         "delete_tag": "manage",
@@ -224,6 +228,11 @@ class ModelVersionViewSet(WorkspaceViewSet):
     def search(self, request: Request) -> HttpResponse:
         data = self.parse(SearchIn, request)
         page = model_version_search(
+            visible=registered_models_readable_q(
+                request.user,
+                name_field="registered_model__name",
+                workspace_field="registered_model__workspace",
+            ),
             filter_string=data.get("filter"),
             max_results=data.get("max_results"),
             order_by=data.get("order_by", []),

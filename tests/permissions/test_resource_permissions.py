@@ -371,11 +371,6 @@ def test_the_creator_row_outlives_the_workspace_grant(as_user: AuthApi, seed: Se
     assert denied(second)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="registry/views.py declares create: 'manage' (read as MANAGE on the named, missing "
-    "model); it must declare 'manage:workspace' (workspace MANAGE, spec §9)",
-)
 def test_the_creator_of_a_prompt_gets_manage_on_its_name(as_user: AuthApi, seed: Seed) -> None:
     probe = as_user(
         "carol",

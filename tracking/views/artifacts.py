@@ -104,6 +104,7 @@ def empty_success() -> HttpResponse:
 class ProxyArtifactViewSet(WorkspaceViewSet):
     """``2.0/mlflow-artifacts/...``: files by path inside the request workspace's tree."""
 
+    permission_resource = "artifact"
     required_permission = {
         "list_artifacts": "read",
         "download": "read",
@@ -154,10 +155,11 @@ class ProxyArtifactViewSet(WorkspaceViewSet):
 class RunArtifactViewSet(WorkspaceViewSet):
     """A run's artifacts by run id: the tracking listing, the UI's routes, presigned URLs."""
 
+    permission_resource = "run"
     required_permission = {
         "list_artifacts": "read",
         "get_artifact": "read",
-        "get_model_version_artifact": "read",
+        "get_model_version_artifact": "read:registered_model",
         "upload_artifact": "edit",
         "presigned_upload_url": "edit",
         "presigned_download_url": "read",

@@ -35,10 +35,11 @@ class ExperimentViewSet(WorkspaceViewSet):
     method with it on every route of the view set, instead of 405.
     """
 
+    permission_resource = "experiment"
     required_permission = {
-        "create": "manage",  # MANAGE on the request workspace (auth-workspace-permissions.md §10)
+        "create": "manage:workspace",  # auth-workspace-permissions.md §10
         "get_experiment": "read",
-        "get_by_name": "read",
+        "get_by_name": "read:experiment_name",
         "update": "edit",
         "set_tag": "edit",
         "delete_tag": "edit",

@@ -25,6 +25,7 @@ AJAX_PREFIX = "/ajax-api/"
 class MetricHistoryViewSet(WorkspaceViewSet):
     """A metric's history, the sampled histories of several runs, and the UI's bulk form."""
 
+    permission_resource = "run"
     required_permission = {
         "get_history": "read",
         "get_history_bulk_interval": "read",

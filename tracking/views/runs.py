@@ -50,8 +50,9 @@ class RunViewSet(WorkspaceViewSet):
     method on every route of the view set.
     """
 
+    permission_resource = "run"
     required_permission = {
-        "create": "edit",
+        "create": "edit:experiment",
         "get_run": "read",
         "update": "edit",
         "delete_run": "manage",
