@@ -30,7 +30,8 @@ class KeyValue(Protocol):
 
 
 class LatestPoint(Protocol):
-    """A latest-metric row: a model instance or a named row tuple."""
+    """A stored metric point: a ``Metric`` or ``LatestMetric``, a history point or a named row
+    tuple."""
 
     @property
     def key(self) -> str: ...

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Final, Protocol
+from typing import Any, ClassVar, Final
 
 from django.http import QueryDict
 
@@ -18,6 +18,7 @@ from config import wire
 from config.errors import InvalidParameterValueError
 from tracking.models import DOUBLE_MAX, Run, RunInput
 from tracking.selectors.metrics import HistoryPoint
+from tracking.selectors.runs import LatestPoint as StoredMetric
 from tracking.selectors.runs import RunData
 from tracking.validators import (
     MAX_DATASET_DIGEST_SIZE,
@@ -597,21 +598,6 @@ def metric_value_out(value: float, is_nan: bool) -> float | str:
     if value <= -DOUBLE_MAX:
         return "-Infinity"
     return wire.encode_double(value)
-
-
-class StoredMetric(Protocol):
-    """A stored metric point: a ``Metric``, ``LatestMetric`` or history ``HistoryPoint``."""
-
-    @property
-    def key(self) -> str: ...
-    @property
-    def value(self) -> float: ...
-    @property
-    def timestamp(self) -> int: ...
-    @property
-    def step(self) -> int: ...
-    @property
-    def is_nan(self) -> bool: ...
 
 
 class MetricOut:
