@@ -434,9 +434,15 @@ def test_log_metric_takes_a_few_queries(
     api: ApiClient, run_id: str, team_a: Workspace, django_assert_num_queries: Any
 ) -> None:
     with in_workspace(team_a):
-        # savepoint, run lock, point insert, latest read, latest insert, release
+        # savepoint, run lock, point insert, latest update (no row), latest insert, release
         with django_assert_num_queries(6):
             run_log_metric(run_id=run_id, metric=MetricPoint("new", 1.0, 1, 0))
-        # savepoint, run lock, point insert, latest read, latest update, release
-        with django_assert_num_queries(6):
+        # savepoint, run lock, point insert, latest conditional update, release
+        with django_assert_num_queries(5):
             run_log_metric(run_id=run_id, metric=MetricPoint("new", 2.0, 2, 1))
+        # an older point: the conditional update matches nothing, the insert is a no-op
+        with django_assert_num_queries(6):
+            run_log_metric(run_id=run_id, metric=MetricPoint("new", 0.5, 1, 0))
+    with in_workspace(team_a):
+        latest = LatestMetric.objects.get(run_id=run_id, key="new")
+    assert (latest.value, latest.step) == (2.0, 1)

@@ -19,18 +19,24 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from django.db import transaction
+from django.db.models import Q
 
 from tracking.models import DOUBLE_MAX, LatestMetric, Metric, Run
 from tracking.selectors.runs import run_get_active_for_update
+from tracking.services.logged_models import logged_model_metrics_log
 
 
 class MetricPoint(NamedTuple):
-    """One metric point as logged: key, value (may be NaN/±Infinity), timestamp (ms), step."""
+    """One metric point as logged: key, value (may be NaN/±Infinity), timestamp (ms), step;
+    with ``model_id`` (and optionally a dataset) it is also attached to that logged model."""
 
     key: str
     value: float
     timestamp: int
     step: int = 0
+    model_id: str = ""
+    dataset_name: str = ""
+    dataset_digest: str = ""
 
 
 def stored_value(value: float) -> tuple[float, bool]:
@@ -42,7 +48,7 @@ def stored_value(value: float) -> tuple[float, bool]:
     return value, False
 
 
-def _recency(point: Metric | LatestMetric) -> tuple[int, int, float]:
+def _recency(point: Metric) -> tuple[int, int, float]:
     return (point.step, point.timestamp, point.value)
 
 
@@ -74,29 +80,64 @@ def metrics_log(*, run: Run, points: Sequence[MetricPoint]) -> None:
         best = newest.get(row.key)
         if best is None or _recency(row) > _recency(best):
             newest[row.key] = row
+    if len(newest) == 1:
+        _advance_latest(run, next(iter(newest.values())))
+    else:
+        _merge_latest(run, newest)
+    logged_model_metrics_log(run=run, points=points)  # spec: tracking.md §4, model_id/dataset_*
+
+
+def _newer_than(row: Metric) -> Q:
+    """Latest points that ``row`` replaces: a strictly smaller ``(step, timestamp, value)``."""
+    return (
+        Q(step__lt=row.step)
+        | Q(step=row.step, timestamp__lt=row.timestamp)
+        | Q(step=row.step, timestamp=row.timestamp, value__lt=row.value)
+    )
+
+
+def _advance_latest(run: Run, row: Metric) -> None:
+    """One key: a conditional UPDATE, and an INSERT only when the key has no latest point yet.
+
+    The usual case (a newer point for a known key) is one query.
+    """
+    fields = {"value": row.value, "timestamp": row.timestamp, "step": row.step}
+    updated = LatestMetric.objects.filter(Q(run=run, key=row.key) & _newer_than(row)).update(
+        is_nan=row.is_nan, **fields
+    )
+    if updated:
+        return
+    LatestMetric.objects.bulk_create(
+        [
+            LatestMetric(
+                workspace_id=run.workspace_id, run=run, key=row.key, is_nan=row.is_nan, **fields
+            )
+        ],
+        ignore_conflicts=True,  # the key already has a point at least as recent
+    )
+
+
+def _merge_latest(run: Run, newest: dict[str, Metric]) -> None:
+    """Many keys: read their latest points once, then insert and update in bulk."""
     current = {
-        latest.key: latest for latest in LatestMetric.objects.filter(run=run, key__in=list(newest))
+        key: (pk, (step, timestamp, value))
+        for pk, key, step, timestamp, value in LatestMetric.objects.filter(
+            run=run, key__in=list(newest)
+        ).values_list("pk", "key", "step", "timestamp", "value")
     }
     to_create: list[LatestMetric] = []
     to_update: list[LatestMetric] = []
     for key, row in newest.items():
-        latest = current.get(key)
-        if latest is None:
+        fields = {"value": row.value, "timestamp": row.timestamp, "step": row.step}
+        known = current.get(key)
+        if known is None:
             to_create.append(
                 LatestMetric(
-                    workspace_id=run.workspace_id,
-                    run=run,
-                    key=key,
-                    value=row.value,
-                    timestamp=row.timestamp,
-                    step=row.step,
-                    is_nan=row.is_nan,
+                    workspace_id=run.workspace_id, run=run, key=key, is_nan=row.is_nan, **fields
                 )
             )
-        elif _recency(row) > _recency(latest):
-            latest.value, latest.timestamp = row.value, row.timestamp
-            latest.step, latest.is_nan = row.step, row.is_nan
-            to_update.append(latest)
+        elif _recency(row) > known[1]:
+            to_update.append(LatestMetric(pk=known[0], is_nan=row.is_nan, **fields))
     if to_create:
         LatestMetric.objects.bulk_create(to_create)
     if to_update:
@@ -105,9 +146,7 @@ def metrics_log(*, run: Run, points: Sequence[MetricPoint]) -> None:
 
 @transaction.atomic
 def run_log_metric(*, run_id: str, metric: MetricPoint) -> None:
-    """Log one point to an active run of the active workspace.
-
-    ``model_id``/``dataset_*`` of the request are not stored here: logged models attach them.
-    """
+    """Log one point to an active run of the active workspace (and to its logged model, when
+    the point names one)."""
     run = run_get_active_for_update(run_id)
     metrics_log(run=run, points=[metric])
