@@ -92,8 +92,6 @@ MLFLOW_ARTIFACTS_DESTINATION = env_str(
 )
 # The root handed to clients in experiment locations; the proxy resolves it.
 MLFLOW_DEFAULT_ARTIFACT_ROOT = env_str("MLFLOW_DEFAULT_ARTIFACT_ROOT", "mlflow-artifacts:/")
-# How long an app process may reuse a resolved workspace before reading it again (seconds).
-MLFLOW_WORKSPACE_CACHE_SECONDS = env_int("MLFLOW_WORKSPACE_CACHE_SECONDS", 5)
 
 # --- Artifact storage (read by tracking/storage.py only) ---
 # Any S3-compatible store: the endpoint and region come from the environment; boto3 finds the
@@ -149,6 +147,64 @@ if MLFLOW_AUTH_DEFAULT_PERMISSION not in ("READ", "USE", "EDIT", "MANAGE", "NO_P
     )
 if MLFLOW_AUTH_ADMIN_PASSWORD and len(MLFLOW_AUTH_ADMIN_PASSWORD) < 12:
     raise ImproperlyConfigured("MLFLOW_AUTH_ADMIN_PASSWORD must be at least 12 characters.")
+
+# --- Webhooks (registry/webhooks/, read there only) ---
+# MLflow's variable names. A webhook URL must use one of these schemes (https only by default)
+# and resolve to public addresses; MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS=true also allows loopback,
+# private and link-local targets (local development only: it turns SSRF protection off).
+MLFLOW_WEBHOOK_ALLOWED_SCHEMES = [
+    scheme.strip().lower()
+    for scheme in env_str("MLFLOW_WEBHOOK_ALLOWED_SCHEMES", "https").split(",")
+    if scheme.strip()
+]
+if (
+    not {"http", "https"} >= set(MLFLOW_WEBHOOK_ALLOWED_SCHEMES)
+    or not MLFLOW_WEBHOOK_ALLOWED_SCHEMES
+):
+    raise ImproperlyConfigured(
+        f"MLFLOW_WEBHOOK_ALLOWED_SCHEMES must list http and/or https, got "
+        f"{MLFLOW_WEBHOOK_ALLOWED_SCHEMES}."
+    )
+MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS = env_bool("MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS", False)
+# PEM file of the certificate authorities HTTPS targets are verified against (default: the
+# system's trust store), e.g. an internal CA.
+MLFLOW_WEBHOOK_CA_BUNDLE = env_str("MLFLOW_WEBHOOK_CA_BUNDLE", "")
+# Seconds each connect or read of a delivery may take.
+MLFLOW_WEBHOOK_REQUEST_TIMEOUT = env_int("MLFLOW_WEBHOOK_REQUEST_TIMEOUT", 30)
+# Retries after a failed delivery (network error, 408, 429, 5xx), each after a backoff that
+# starts at MLFLOW_WEBHOOK_RETRY_BACKOFF_MS and doubles up to MLFLOW_WEBHOOK_RETRY_BACKOFF_MAX_MS
+# (a Retry-After header is honoured up to that cap).
+MLFLOW_WEBHOOK_REQUEST_MAX_RETRIES = env_int("MLFLOW_WEBHOOK_REQUEST_MAX_RETRIES", 3)
+MLFLOW_WEBHOOK_RETRY_BACKOFF_MS = env_int("MLFLOW_WEBHOOK_RETRY_BACKOFF_MS", 1000)
+MLFLOW_WEBHOOK_RETRY_BACKOFF_MAX_MS = env_int("MLFLOW_WEBHOOK_RETRY_BACKOFF_MAX_MS", 60_000)
+# Deliveries sent at once per process; the background worker of each process also looks for
+# due deliveries (retries, or rows a stopped process left behind) this often.
+MLFLOW_WEBHOOK_DELIVERY_MAX_WORKERS = env_int("MLFLOW_WEBHOOK_DELIVERY_MAX_WORKERS", 10)
+MLFLOW_WEBHOOK_POLL_SECONDS = env_int("MLFLOW_WEBHOOK_POLL_SECONDS", 10)
+if (
+    min(
+        MLFLOW_WEBHOOK_REQUEST_TIMEOUT,
+        MLFLOW_WEBHOOK_DELIVERY_MAX_WORKERS,
+        MLFLOW_WEBHOOK_POLL_SECONDS,
+    )
+    < 1
+):
+    raise ImproperlyConfigured(
+        "MLFLOW_WEBHOOK_REQUEST_TIMEOUT, MLFLOW_WEBHOOK_DELIVERY_MAX_WORKERS and "
+        "MLFLOW_WEBHOOK_POLL_SECONDS must be at least 1."
+    )
+if (
+    min(
+        MLFLOW_WEBHOOK_REQUEST_MAX_RETRIES,
+        MLFLOW_WEBHOOK_RETRY_BACKOFF_MS,
+        MLFLOW_WEBHOOK_RETRY_BACKOFF_MAX_MS,
+    )
+    < 0
+):
+    raise ImproperlyConfigured(
+        "MLFLOW_WEBHOOK_REQUEST_MAX_RETRIES and the MLFLOW_WEBHOOK_RETRY_BACKOFF_* settings "
+        "must not be negative."
+    )
 
 INSTALLED_APPS = [
     "django.contrib.admin",

@@ -132,7 +132,6 @@ def server_env(shared_database: str, tmp_path_factory: pytest.TempPathFactory) -
         "MLFLOW_DATA_DIR": str(folder / "data"),
         "MLFLOW_ARTIFACTS_DESTINATION": str(folder / "artifacts"),
         "SECRET_KEY": "multiprocess-test-key-" + "x" * 40,
-        "MLFLOW_WORKSPACE_CACHE_SECONDS": "0",
         "MLFLOW_AUTH_ENABLED": "false",
         "MLFLOW_REQUEST_LOG_LEVEL": "WARNING",
         "MLFLOW_HOST": "127.0.0.1",
