@@ -163,3 +163,96 @@ class RegisteredModelAlias(WorkspaceOwned):
 
     def __str__(self) -> str:
         return f"{self.alias} -> {self.model_version_id}"
+
+
+# --- Webhooks (spec: registry.md §7) ----------------------------------------------------------
+
+WEBHOOK_STATUS_ACTIVE: Final = "ACTIVE"
+WEBHOOK_STATUS_DISABLED: Final = "DISABLED"
+MAX_WEBHOOK_URL_LENGTH: Final = 500
+MAX_WEBHOOK_DESCRIPTION_LENGTH: Final = 1000
+
+
+class Webhook(WorkspaceOwned):
+    """A subscription: registry events of its workspace are POSTed to ``url``.
+
+    ``secret`` is a shared secret, stored as given because every delivery is signed with it
+    (HMAC-SHA256, ``X-MLflow-Signature``); it is never returned by the API. ``""`` means none:
+    deliveries are then unsigned. Names are not unique (as in the reference).
+    """
+
+    webhook_id = models.CharField(primary_key=True, max_length=36, editable=False)
+    name = models.CharField(max_length=63)
+    description = models.CharField(
+        max_length=MAX_WEBHOOK_DESCRIPTION_LENGTH, blank=True, default=""
+    )
+    url = models.CharField(max_length=MAX_WEBHOOK_URL_LENGTH)
+    status = models.CharField(max_length=20, default=WEBHOOK_STATUS_ACTIVE)
+    secret = models.TextField(blank=True, default="")
+    creation_timestamp = models.BigIntegerField()
+    last_updated_timestamp = models.BigIntegerField()
+
+    workspace_table = "webhooks"
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["workspace", "creation_timestamp"], name="webhook_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.webhook_id})"
+
+
+class WebhookEvent(WorkspaceOwned):
+    """One ``(entity, action)`` a webhook subscribes to, in MLflow's lower-case values
+    (``model_version``, ``created``); rows keep the order the caller gave."""
+
+    webhook = models.ForeignKey(Webhook, models.CASCADE, related_name="events")
+    entity = models.CharField(max_length=32)
+    action = models.CharField(max_length=16)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "webhook", "entity", "action"],
+                name="webhook_event_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["workspace", "entity", "action"], name="webhook_event_lookup_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entity}.{self.action}"
+
+
+class WebhookDelivery(models.Model):
+    """A pending POST of one event to one webhook: the outbox the delivery worker drains.
+
+    Not workspace-owned on purpose: it is a queue entry, not data any API serves. The worker
+    claims due rows of every workspace, then reads the webhook inside ``workspace_name``'s scope
+    (through the scoped manager), so its URL, secret and status are the current ones.
+    ``next_attempt_at`` is both the schedule and the lease: claiming a row pushes it past the
+    request timeout, so a row whose process died is due again and another worker sends it.
+    The row is deleted once delivered or given up. ``body`` is the exact JSON sent on every
+    attempt; ``delivery_id`` (``X-MLflow-Delivery-Id``) stays the same across retries, so a
+    receiver can drop duplicates (delivery is at least once).
+    """
+
+    delivery_id = models.CharField(primary_key=True, max_length=36, editable=False)
+    webhook = models.ForeignKey(Webhook, models.CASCADE, related_name="+")
+    workspace_name = models.CharField(max_length=63)
+    entity = models.CharField(max_length=32)
+    action = models.CharField(max_length=16)
+    body = models.TextField()
+    attempts = models.IntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    claim_token = models.CharField(max_length=32, blank=True, default="")
+    created_at = models.DateTimeField()
+    last_error = models.TextField(blank=True, default="")
+
+    class Meta:
+        indexes = [models.Index(fields=["next_attempt_at"], name="webhook_delivery_due_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.entity}.{self.action} → {self.webhook_id} ({self.delivery_id})"

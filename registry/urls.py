@@ -3,6 +3,7 @@
 from django.urls import URLPattern
 
 from registry.views import ModelVersionViewSet, RegisteredModelViewSet
+from registry.views_webhooks import WebhookViewSet
 from workspaces.api import operation
 
 RM = RegisteredModelViewSet
@@ -47,3 +48,18 @@ model_version_routes: list[URLPattern] = [
 ]
 
 urlpatterns = registered_model_routes + model_version_routes
+
+# Webhooks (registry/views_webhooks.py, WebhookViewSet); spec: registry.md §7.
+webhook_routes: list[URLPattern] = [
+    operation("2.0/mlflow/webhooks", WebhookViewSet, post="create", get="list_webhooks"),
+    operation(
+        "2.0/mlflow/webhooks/<str:webhook_id>",
+        WebhookViewSet,
+        get="get_webhook",
+        patch="update_webhook",
+        delete="delete_webhook",
+    ),
+    operation("2.0/mlflow/webhooks/<str:webhook_id>/test", WebhookViewSet, post="test_webhook"),
+]
+
+urlpatterns += webhook_routes

@@ -10,6 +10,7 @@ from django.db import transaction
 from config.errors import InvalidParameterValueError
 from registry.models import STAGE_ARCHIVED, ModelVersion, ModelVersionTag, RegisteredModel
 from registry.selectors.lookups import model_version_not_found, tags_mark_prompt
+from registry.services import webhooks
 from registry.services.registered_models import registered_model_for_update
 from registry.services.sources import logged_model_record_version, resolve_version_source
 from registry.validators import (
@@ -89,6 +90,7 @@ def model_version_create(
     )
     if resolved.model_id and not tags_mark_prompt(dict(tag_list)):
         logged_model_record_version(model_id=resolved.model_id, name=name, version=version.version)
+    webhooks.webhook_notify_model_version_created(version=version, name=name, tags=tag_list)
     return version
 
 
@@ -147,6 +149,9 @@ def model_version_set_tag(*, name: str, version: str, key: str, value: str) -> M
     parse_version(version)
     validate_model_version_tag(key, value)
     found = _locked_version(name, version)
+    webhooks.webhook_notify_model_version_tag_set(
+        model=found.registered_model, version=version, key=key, value=value
+    )
     tag = ModelVersionTag.objects.filter(model_version=found, key=key).first()
     if tag is None:
         return ModelVersionTag.objects.create(
@@ -165,3 +170,6 @@ def model_version_delete_tag(*, name: str, version: str, key: str) -> None:
     validate_key(key)
     found = _locked_version(name, version)
     ModelVersionTag.objects.filter(model_version=found, key=key).delete()
+    webhooks.webhook_notify_model_version_tag_deleted(
+        model=found.registered_model, version=version, key=key
+    )

@@ -16,6 +16,7 @@ from registry.models import (
     RegisteredModelTag,
 )
 from registry.selectors.lookups import model_version_not_found, registered_model_not_found
+from registry.services import webhooks
 from registry.validators import (
     parse_version,
     validate_alias_name,
@@ -83,6 +84,7 @@ def registered_model_create(
         RegisteredModelTag(workspace=workspace, registered_model=model, key=key, value=value)
         for key, value in dict(tag_list).items()
     )
+    webhooks.webhook_notify_registered_model_created(model=model, tags=tag_list)
     return model
 
 
@@ -129,6 +131,7 @@ def registered_model_set_tag(*, name: str, key: str, value: str) -> RegisteredMo
     validate_model_name(name)
     validate_registered_model_tag(key, value)
     model = registered_model_for_update(name)
+    webhooks.webhook_notify_registered_model_tag_set(model=model, key=key, value=value)
     tag = RegisteredModelTag.objects.filter(registered_model=model, key=key).first()
     if tag is None:
         return RegisteredModelTag.objects.create(
@@ -146,6 +149,7 @@ def registered_model_delete_tag(*, name: str, key: str) -> None:
     validate_key(key)
     model = registered_model_for_update(name)
     RegisteredModelTag.objects.filter(registered_model=model, key=key).delete()
+    webhooks.webhook_notify_registered_model_tag_deleted(model=model, key=key)
 
 
 @transaction.atomic
@@ -159,6 +163,7 @@ def model_version_set_alias(*, name: str, alias: str, version: str) -> Registere
     target = model.versions.filter(version=number).first() if model is not None else None
     if model is None or target is None:
         raise model_version_not_found(name, number)
+    webhooks.webhook_notify_alias_created(model=model, alias=alias, version=version)
     pointer = RegisteredModelAlias.objects.filter(registered_model=model, alias=alias).first()
     if pointer is None:
         return RegisteredModelAlias.objects.create(
@@ -176,3 +181,4 @@ def model_version_delete_alias(*, name: str, alias: str) -> None:
     validate_alias_name(alias)
     model = registered_model_for_update(name)
     RegisteredModelAlias.objects.filter(registered_model=model, alias=alias).delete()
+    webhooks.webhook_notify_alias_deleted(model=model, alias=alias)

@@ -1,0 +1,562 @@
+"""Writes to webhooks in the active workspace, registry events turned into deliveries, and the
+delivery attempts of the background worker. spec: registry.md §7; design in
+``registry/webhooks/__init__.py``.
+
+The registry services call one ``webhook_notify_*`` function per event. Each only registers a
+``transaction.on_commit`` callback that catches every error: a write that rolls back notifies
+nobody, and nothing here can fail, or wait on a receiver for, the write that caused the event.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Final
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from config.errors import InvalidParameterValueError
+from registry.models import (
+    IS_PROMPT_TAG_KEY,
+    MAX_WEBHOOK_DESCRIPTION_LENGTH,
+    MAX_WEBHOOK_URL_LENGTH,
+    PROMPT_TEXT_TAG_KEY,
+    PROMPT_TYPE_TAG_KEY,
+    WEBHOOK_STATUS_ACTIVE,
+    ModelVersion,
+    RegisteredModel,
+    Webhook,
+    WebhookDelivery,
+    WebhookEvent,
+)
+from registry.selectors.lookups import registered_model_is_prompt, tags_mark_prompt
+from registry.selectors.webhooks import (
+    webhook_delivery_next_due,
+    webhook_for_delivery,
+    webhook_get,
+    webhook_not_found,
+    webhook_subscribers,
+)
+from registry.webhooks import events as ev
+from registry.webhooks.events import EXAMPLE_PAYLOADS, Event
+from registry.webhooks.signing import delivery_body, delivery_headers
+from registry.webhooks.targets import (
+    ForbiddenTargetError,
+    TargetResponse,
+    UnresolvableHostError,
+    post,
+    validate_webhook_url,
+)
+from registry.webhooks.worker import DeliveryWorker
+from tracking.clock import now_ms
+from workspaces.context import current_workspace, in_workspace
+from workspaces.models import Workspace
+
+logger = logging.getLogger(__name__)
+
+# spec: registry.md §7 (MLflow's _WEBHOOK_NAME_REGEX).
+WEBHOOK_NAME_PATTERN: Final = re.compile(
+    r"^(?=.{1,63}$)[a-z0-9]([a-z0-9._-]*[a-z0-9])?$", re.IGNORECASE
+)
+# Answers worth another attempt (as MLflow's urllib3 retry list, plus 408).
+RETRY_STATUSES: Final = frozenset({408, 429, 500, 502, 503, 504})
+
+
+# --- CRUD ------------------------------------------------------------------------------------
+
+
+def _validate_name(name: str) -> None:
+    if not WEBHOOK_NAME_PATTERN.fullmatch(name):
+        raise InvalidParameterValueError(
+            f"Webhook name {name!r} is invalid. It must start and end with a letter or digit, "
+            "be less than 63 characters long, and contain only letters, digits, dots (.), "
+            "underscores (_), and hyphens (-)."
+        )
+
+
+def _validate_url(url: str) -> None:
+    if len(url) > MAX_WEBHOOK_URL_LENGTH:
+        # differs from reference: a database error (500) on PostgreSQL and MariaDB there.
+        raise InvalidParameterValueError(
+            f"Webhook URL must be at most {MAX_WEBHOOK_URL_LENGTH} characters long, got {len(url)}."
+        )
+    validate_webhook_url(url)
+
+
+def _validate_description(description: str) -> None:
+    if len(description) > MAX_WEBHOOK_DESCRIPTION_LENGTH:
+        raise InvalidParameterValueError(
+            f"Webhook description must be at most {MAX_WEBHOOK_DESCRIPTION_LENGTH} characters "
+            f"long, got {len(description)}."
+        )
+
+
+def _clean_events(events: Sequence[Event]) -> list[Event]:
+    """The events once each, in the order given; at least one."""
+    if not events:
+        raise InvalidParameterValueError(
+            "Webhook events must be a non-empty list of WebhookEvent objects: []."
+        )
+    # differs from reference: a repeated event is a primary-key violation (500) there.
+    return list(dict.fromkeys(events))
+
+
+def _subscribe(webhook: Webhook, events: Iterable[Event]) -> None:
+    WebhookEvent.objects.bulk_create(
+        WebhookEvent(
+            workspace=webhook.workspace, webhook=webhook, entity=event.entity, action=event.action
+        )
+        for event in events
+    )
+
+
+def webhook_create(
+    *,
+    name: str,
+    url: str,
+    events: Sequence[Event],
+    description: str = "",
+    secret: str = "",
+    status: str = WEBHOOK_STATUS_ACTIVE,
+) -> Webhook:
+    """Create a webhook in the active workspace; checked in the reference's order (name, URL,
+    events). ``secret`` is kept for signing deliveries and never shown again."""
+    _validate_name(name)
+    _validate_url(url)
+    unique_events = _clean_events(events)
+    _validate_description(description)
+    now = now_ms()
+    with transaction.atomic():
+        webhook = Webhook.objects.create(
+            workspace=current_workspace(),
+            webhook_id=str(uuid.uuid4()),
+            name=name,
+            url=url,
+            description=description,
+            secret=secret,
+            status=status,
+            creation_timestamp=now,
+            last_updated_timestamp=now,
+        )
+        _subscribe(webhook, unique_events)
+    return webhook_get(webhook.webhook_id)
+
+
+def webhook_update(
+    *,
+    webhook_id: str,
+    name: str | None = None,
+    description: str | None = None,
+    url: str | None = None,
+    events: Sequence[Event] | None = None,
+    secret: str | None = None,
+    status: str | None = None,
+) -> Webhook:
+    """Apply the given fields (None: keep). An empty ``events`` list keeps the events, as in
+    the reference; ``secret=""`` removes the secret (deliveries are then unsigned)."""
+    with transaction.atomic():
+        webhook = Webhook.objects.select_for_update().filter(pk=webhook_id).first()
+        if webhook is None:
+            raise webhook_not_found(webhook_id)
+        if name is not None:
+            _validate_name(name)
+            webhook.name = name
+        if url is not None:
+            _validate_url(url)
+            webhook.url = url
+        if events:
+            unique_events = _clean_events(events)
+            WebhookEvent.objects.filter(webhook=webhook).delete()
+            _subscribe(webhook, unique_events)
+        if description is not None:
+            _validate_description(description)
+            webhook.description = description
+        if secret is not None:
+            webhook.secret = secret
+        if status is not None:
+            webhook.status = status
+        webhook.last_updated_timestamp = now_ms()
+        webhook.save()
+    return webhook_get(webhook_id)
+
+
+@transaction.atomic
+def webhook_delete(*, webhook_id: str) -> None:
+    """Delete a webhook with its events and its pending deliveries."""
+    webhook = Webhook.objects.filter(pk=webhook_id).first()
+    if webhook is None:
+        raise webhook_not_found(webhook_id)
+    webhook.delete()
+
+
+@dataclass(frozen=True)
+class WebhookTestResult:
+    """The outcome of ``webhooks/{id}/test``."""
+
+    success: bool
+    response_status: int | None = None
+    response_body: str | None = None
+    error_message: str | None = None
+
+
+def webhook_test(*, webhook_id: str, event: Event | None = None) -> WebhookTestResult:
+    """Send MLflow's example payload of ``event`` (default: the webhook's first event) to the
+    webhook now, once, signed like a real delivery, and report what happened.
+
+    differs from reference: one attempt, no retries (the caller is waiting), and redirects are
+    not followed, so only a 2xx answer is a success.
+    """
+    webhook = webhook_get(webhook_id)
+    chosen = event or next(Event(row.entity, row.action) for row in webhook.events.all())
+    body = delivery_body(
+        event=chosen, data=EXAMPLE_PAYLOADS[chosen], workspace_name=current_workspace().name
+    )
+    headers = delivery_headers(
+        delivery_id=str(uuid.uuid4()), body=body, secret=webhook.secret, now=time.time()
+    )
+    try:
+        response = post(
+            webhook.url, body=body, headers=headers, timeout=settings.MLFLOW_WEBHOOK_REQUEST_TIMEOUT
+        )
+    except (InvalidParameterValueError, OSError) as error:
+        return WebhookTestResult(success=False, error_message=f"Failed to test webhook: {error!r}")
+    return WebhookTestResult(
+        success=200 <= response.status < 300,
+        response_status=response.status,
+        response_body=response.body,
+    )
+
+
+# --- Registry events → deliveries --------------------------------------------------------------
+
+
+def webhook_deliveries_enqueue(
+    *,
+    workspace: Workspace,
+    candidates: Sequence[Event],
+    decide: Callable[[], Event | None],
+    data: dict[str, Any],
+) -> int:
+    """Queue one delivery per active webhook subscribed to the event that happened; returns
+    how many. ``candidates`` are the events it may be (model and prompt variant); ``decide``
+    picks the actual one and runs only when some webhook subscribes to a candidate."""
+    subscribers = webhook_subscribers(candidates)
+    if not subscribers:
+        return 0
+    event = decide()
+    if event is None or event not in subscribers:
+        return 0
+    webhook_ids = subscribers[event]
+    body = delivery_body(event=event, data=data, workspace_name=workspace.name)
+    now = timezone.now()
+    WebhookDelivery.objects.bulk_create(
+        WebhookDelivery(
+            delivery_id=str(uuid.uuid4()),
+            webhook_id=webhook_id,
+            workspace_name=workspace.name,
+            entity=event.entity,
+            action=event.action,
+            body=body,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        for webhook_id in webhook_ids
+    )
+    delivery_worker().wake()
+    return len(webhook_ids)
+
+
+def _notify(
+    *, candidates: Sequence[Event], decide: Callable[[], Event | None], data: dict[str, Any]
+) -> None:
+    """After the current transaction commits, queue the deliveries of one event."""
+    workspace = current_workspace()
+
+    def enqueue() -> None:
+        try:
+            with in_workspace(workspace):
+                webhook_deliveries_enqueue(
+                    workspace=workspace, candidates=candidates, decide=decide, data=data
+                )
+        except Exception:  # the write has committed; a lost notification must not fail it
+            logger.exception("Could not queue webhook deliveries for %s", list(candidates))
+
+    transaction.on_commit(enqueue, robust=True)
+
+
+def _prompt_or_model(
+    model: RegisteredModel, *, prompt_event: Event, model_event: Event | None
+) -> Callable[[], Event | None]:
+    """Decide from the model's ``mlflow.prompt.is_prompt`` tag, read after the commit (as
+    the reference reads it after its write)."""
+
+    def decide() -> Event | None:
+        return prompt_event if registered_model_is_prompt(model) else model_event
+
+    return decide
+
+
+def _fixed(event: Event) -> Callable[[], Event | None]:
+    return lambda: event
+
+
+def _without_prompt_keys(tags: dict[str, str]) -> dict[str, str]:
+    return {k: v for k, v in tags.items() if k not in (IS_PROMPT_TAG_KEY, PROMPT_TYPE_TAG_KEY)}
+
+
+def webhook_notify_registered_model_created(
+    *, model: RegisteredModel, tags: Sequence[tuple[str, str]]
+) -> None:
+    """``registered_model.created``, or ``prompt.created`` when the request's tags mark a
+    prompt (without the prompt marker tags)."""
+    tag_map = dict(tags)
+    if tags_mark_prompt(tag_map):
+        event, shown = ev.PROMPT_CREATED, _without_prompt_keys(tag_map)
+    else:
+        event, shown = ev.REGISTERED_MODEL_CREATED, tag_map
+    data = {"name": model.name, "tags": shown, "description": model.description}
+    _notify(candidates=(event,), decide=_fixed(event), data=data)
+
+
+def webhook_notify_model_version_created(
+    *, version: ModelVersion, name: str, tags: Sequence[tuple[str, str]]
+) -> None:
+    """``model_version.created``, or ``prompt_version.created`` (with the template taken out of
+    the tags) when the request's tags mark a prompt."""
+    tag_map = dict(tags)
+    data: dict[str, Any]
+    if tags_mark_prompt(tag_map):
+        event = ev.PROMPT_VERSION_CREATED
+        shown = _without_prompt_keys(tag_map)
+        template = shown.pop(PROMPT_TEXT_TAG_KEY, None)
+        data = {
+            "name": name,
+            "version": str(version.version),
+            "template": template,
+            "tags": shown,
+            "description": version.description or None,
+        }
+    else:
+        event = ev.MODEL_VERSION_CREATED
+        data = {
+            "name": name,
+            "version": str(version.version),
+            "source": version.source,
+            "run_id": version.run_id or None,
+            "tags": tag_map,
+            "description": version.description or None,
+        }
+    _notify(candidates=(event,), decide=_fixed(event), data=data)
+
+
+def webhook_notify_registered_model_tag_set(
+    *, model: RegisteredModel, key: str, value: str
+) -> None:
+    """``prompt_tag.set`` when the model is a prompt (models have no such event)."""
+    _notify(
+        candidates=(ev.PROMPT_TAG_SET,),
+        decide=_prompt_or_model(model, prompt_event=ev.PROMPT_TAG_SET, model_event=None),
+        data={"name": model.name, "key": key, "value": value},
+    )
+
+
+def webhook_notify_registered_model_tag_deleted(*, model: RegisteredModel, key: str) -> None:
+    """``prompt_tag.deleted`` when the model is a prompt."""
+    _notify(
+        candidates=(ev.PROMPT_TAG_DELETED,),
+        decide=_prompt_or_model(model, prompt_event=ev.PROMPT_TAG_DELETED, model_event=None),
+        data={"name": model.name, "key": key},
+    )
+
+
+def webhook_notify_model_version_tag_set(
+    *, model: RegisteredModel, version: str, key: str, value: str
+) -> None:
+    """``model_version_tag.set`` or ``prompt_version_tag.set``; ``version`` as requested."""
+    _notify(
+        candidates=(ev.MODEL_VERSION_TAG_SET, ev.PROMPT_VERSION_TAG_SET),
+        decide=_prompt_or_model(
+            model, prompt_event=ev.PROMPT_VERSION_TAG_SET, model_event=ev.MODEL_VERSION_TAG_SET
+        ),
+        data={"name": model.name, "version": version, "key": key, "value": value},
+    )
+
+
+def webhook_notify_model_version_tag_deleted(
+    *, model: RegisteredModel, version: str, key: str
+) -> None:
+    """``model_version_tag.deleted`` or ``prompt_version_tag.deleted``."""
+    _notify(
+        candidates=(ev.MODEL_VERSION_TAG_DELETED, ev.PROMPT_VERSION_TAG_DELETED),
+        decide=_prompt_or_model(
+            model,
+            prompt_event=ev.PROMPT_VERSION_TAG_DELETED,
+            model_event=ev.MODEL_VERSION_TAG_DELETED,
+        ),
+        data={"name": model.name, "version": version, "key": key},
+    )
+
+
+def webhook_notify_alias_created(*, model: RegisteredModel, alias: str, version: str) -> None:
+    """``model_version_alias.created`` or ``prompt_alias.created`` (also when an alias moves)."""
+    _notify(
+        candidates=(ev.MODEL_VERSION_ALIAS_CREATED, ev.PROMPT_ALIAS_CREATED),
+        decide=_prompt_or_model(
+            model,
+            prompt_event=ev.PROMPT_ALIAS_CREATED,
+            model_event=ev.MODEL_VERSION_ALIAS_CREATED,
+        ),
+        data={"name": model.name, "alias": alias, "version": version},
+    )
+
+
+def webhook_notify_alias_deleted(*, model: RegisteredModel, alias: str) -> None:
+    """``model_version_alias.deleted`` or ``prompt_alias.deleted``."""
+    _notify(
+        candidates=(ev.MODEL_VERSION_ALIAS_DELETED, ev.PROMPT_ALIAS_DELETED),
+        decide=_prompt_or_model(
+            model,
+            prompt_event=ev.PROMPT_ALIAS_DELETED,
+            model_event=ev.MODEL_VERSION_ALIAS_DELETED,
+        ),
+        data={"name": model.name, "alias": alias},
+    )
+
+
+# --- The delivery worker's steps ---------------------------------------------------------------
+
+
+def _lease() -> timedelta:
+    """How long a claimed delivery is left to its worker: longer than any attempt can take."""
+    return timedelta(seconds=3 * settings.MLFLOW_WEBHOOK_REQUEST_TIMEOUT + 60)
+
+
+def webhook_deliveries_claim(limit: int) -> list[tuple[str, str]]:
+    """Claim up to ``limit`` due deliveries of every workspace for this worker; returns their
+    (delivery id, claim token). One conditional UPDATE decides between competing workers (in
+    any process): a claimed row is not due again before its lease ends."""
+    now = timezone.now()
+    due = list(
+        WebhookDelivery.objects.filter(next_attempt_at__lte=now)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    if not due:
+        return []
+    token = uuid.uuid4().hex
+    WebhookDelivery.objects.filter(pk__in=due, next_attempt_at__lte=now).update(
+        claim_token=token, next_attempt_at=now + _lease()
+    )
+    claimed = WebhookDelivery.objects.filter(pk__in=due, claim_token=token)
+    return [(delivery_id, token) for delivery_id in claimed.values_list("pk", flat=True)]
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    delivered: bool
+    retry: bool
+    error: str = ""
+    retry_after_seconds: float | None = None
+
+
+def _send(webhook: Webhook, delivery: WebhookDelivery) -> _Outcome:
+    """One POST of the delivery's body, signed now with the webhook's current secret."""
+    headers = delivery_headers(
+        delivery_id=delivery.delivery_id,
+        body=delivery.body,
+        secret=webhook.secret,
+        now=time.time(),
+    )
+    try:
+        response: TargetResponse = post(
+            webhook.url,
+            body=delivery.body,
+            headers=headers,
+            timeout=settings.MLFLOW_WEBHOOK_REQUEST_TIMEOUT,
+        )
+    except UnresolvableHostError as error:
+        return _Outcome(delivered=False, retry=True, error=str(error))
+    except ForbiddenTargetError as error:
+        return _Outcome(delivered=False, retry=False, error=str(error))
+    except OSError as error:
+        return _Outcome(delivered=False, retry=True, error=repr(error))
+    if 200 <= response.status < 300:
+        return _Outcome(delivered=True, retry=False)
+    return _Outcome(
+        delivered=False,
+        retry=response.status in RETRY_STATUSES,
+        error=f"HTTP {response.status}: {response.body[:200]}",
+        retry_after_seconds=response.retry_after_seconds,
+    )
+
+
+def _backoff(attempts: int, retry_after_seconds: float | None) -> timedelta:
+    """MLFLOW_WEBHOOK_RETRY_BACKOFF_MS doubled per attempt so far, or the receiver's
+    Retry-After if longer; both capped at MLFLOW_WEBHOOK_RETRY_BACKOFF_MAX_MS."""
+    cap = settings.MLFLOW_WEBHOOK_RETRY_BACKOFF_MAX_MS
+    delay = min(settings.MLFLOW_WEBHOOK_RETRY_BACKOFF_MS * 2 ** (attempts - 1), cap)
+    if retry_after_seconds is not None:
+        delay = max(delay, min(retry_after_seconds * 1000, cap))
+    return timedelta(milliseconds=delay)
+
+
+def webhook_delivery_attempt(delivery_id: str, claim_token: str) -> None:
+    """Send one claimed delivery: delete it when delivered, when its webhook is gone or
+    disabled, or when it failed for good; otherwise schedule the next attempt."""
+    delivery = WebhookDelivery.objects.filter(pk=delivery_id, claim_token=claim_token).first()
+    if delivery is None:
+        return  # its lease ran out and another worker has it now
+    mine = WebhookDelivery.objects.filter(pk=delivery_id, claim_token=claim_token)
+    webhook = webhook_for_delivery(delivery)
+    if webhook is None or webhook.status != WEBHOOK_STATUS_ACTIVE:
+        mine.delete()
+        return
+    outcome = _send(webhook, delivery)
+    if outcome.delivered:
+        mine.delete()
+        return
+    attempts = delivery.attempts + 1
+    if outcome.retry and attempts <= settings.MLFLOW_WEBHOOK_REQUEST_MAX_RETRIES:
+        logger.info(
+            "Webhook %s delivery %s failed (attempt %d), retrying: %s",
+            webhook.webhook_id,
+            delivery_id,
+            attempts,
+            outcome.error,
+        )
+        mine.update(
+            attempts=attempts,
+            claim_token="",
+            last_error=outcome.error,
+            next_attempt_at=timezone.now() + _backoff(attempts, outcome.retry_after_seconds),
+        )
+        return
+    logger.warning(
+        "Webhook %s delivery %s of %s.%s given up after %d attempt(s): %s",
+        webhook.webhook_id,
+        delivery_id,
+        delivery.entity,
+        delivery.action,
+        attempts,
+        outcome.error,
+    )
+    mine.delete()
+
+
+_worker = DeliveryWorker(
+    claim=webhook_deliveries_claim,
+    attempt=webhook_delivery_attempt,
+    next_due=webhook_delivery_next_due,
+)
+
+
+def delivery_worker() -> DeliveryWorker:
+    """This process's delivery worker."""
+    return _worker
