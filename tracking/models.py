@@ -230,3 +230,108 @@ class RunModelLink(WorkspaceOwned):
 
     def __str__(self) -> str:
         return f"{self.run_id} {self.direction} {self.model_id}"
+
+
+# --- Logged models (MLflow 3) -----------------------------------------------------------------
+
+LOGGED_MODEL_STATUSES = {
+    "LOGGED_MODEL_STATUS_UNSPECIFIED": 0,
+    "LOGGED_MODEL_PENDING": 1,
+    "LOGGED_MODEL_READY": 2,
+    "LOGGED_MODEL_UPLOAD_FAILED": 3,
+}
+
+
+class LoggedModel(WorkspaceOwned):
+    """An MLflow 3 logged model of an experiment: ``m-`` + 32 hex characters, globally unique.
+
+    ``status`` holds MLflow's enum number (``LOGGED_MODEL_STATUSES``), as the reference stores
+    it, so status filters compare the same text. Deleting only marks ``lifecycle_stage``.
+    """
+
+    model_id = models.CharField(max_length=36, primary_key=True)
+    experiment = models.ForeignKey(Experiment, models.CASCADE, related_name="logged_models")
+    name = NameField(max_length=500)
+    artifact_location = models.CharField(max_length=2048)
+    creation_timestamp_ms = models.BigIntegerField()
+    last_updated_timestamp_ms = models.BigIntegerField()
+    status = models.SmallIntegerField(default=LOGGED_MODEL_STATUSES["LOGGED_MODEL_PENDING"])
+    lifecycle_stage = models.CharField(max_length=32, choices=LIFECYCLE_STAGES, default=ACTIVE)
+    model_type = models.CharField(max_length=500, blank=True, default="")
+    source_run_id = models.CharField(max_length=32, blank=True, default="")
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["workspace", "experiment", "lifecycle_stage", "creation_timestamp_ms"],
+                name="logged_model_experiment_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.model_id})"
+
+
+class LoggedModelParam(WorkspaceOwned):
+    """A parameter of a logged model; immutable once logged."""
+
+    model = models.ForeignKey(LoggedModel, models.CASCADE, related_name="params")
+    key = NameField(max_length=255)
+    value = models.TextField(blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "model", "key"], name="logged_model_param_key_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.value[:40]}"
+
+
+class LoggedModelTag(WorkspaceOwned):
+    """A key/value tag on a logged model (``mlflow.modelVersions`` included)."""
+
+    model = models.ForeignKey(LoggedModel, models.CASCADE, related_name="tags")
+    key = NameField(max_length=255)
+    value = models.TextField(blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "model", "key"], name="logged_model_tag_key_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.value[:40]}"
+
+
+class LoggedModelMetric(WorkspaceOwned):
+    """A metric point logged by a run with ``model_id`` (and optionally a dataset) set.
+
+    One point per ``(model, key, timestamp, step, run)``, the reference's primary key; NaN and
+    ±Infinity are stored as in ``Metric``.
+    """
+
+    model = models.ForeignKey(LoggedModel, models.CASCADE, related_name="metrics")
+    run = models.ForeignKey(Run, models.CASCADE, related_name="logged_model_metrics")
+    key = NameField(max_length=250)
+    value = models.FloatField()
+    is_nan = models.BooleanField(default=False)
+    timestamp = models.BigIntegerField()
+    step = models.BigIntegerField(default=0)
+    dataset_name = NameField(max_length=500, blank=True, default="")
+    dataset_digest = NameField(max_length=36, blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "model", "key", "timestamp", "step", "run"],
+                name="logged_model_metric_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key}@{self.step}={self.value}"

@@ -4,6 +4,7 @@ from django.urls import URLPattern, register_converter
 
 from tracking.views.artifacts import ProxyArtifactViewSet, RunArtifactViewSet
 from tracking.views.experiments import ExperimentViewSet
+from tracking.views.logged_models import LoggedModelViewSet
 from tracking.views.metrics import MetricHistoryViewSet
 from tracking.views.runs import RunViewSet
 from tracking.views.search import SearchViewSet
@@ -124,4 +125,31 @@ artifact_ui_routes: list[URLPattern] = [
     operation("model-versions/get-artifact", RunArtifactViewSet, get="get_model_version_artifact"),
 ]
 
-urlpatterns = experiment_routes + run_routes + metric_routes + search_routes + artifact_routes
+# Logged models, MLflow 3 (tracking/views/logged_models.py)
+LOGGED_MODEL = "2.0/mlflow/logged-models/<str:model_id>"
+logged_model_routes: list[URLPattern] = [
+    operation("2.0/mlflow/logged-models", LoggedModelViewSet, post="create"),
+    operation("2.0/mlflow/logged-models/search", LoggedModelViewSet, post="search"),
+    operation(
+        LOGGED_MODEL,
+        LoggedModelViewSet,
+        get="get_logged_model",
+        patch="finalize",
+        delete="delete_logged_model",
+    ),
+    operation(f"{LOGGED_MODEL}/params", LoggedModelViewSet, post="log_params"),
+    operation(f"{LOGGED_MODEL}/tags", LoggedModelViewSet, patch="set_tags"),
+    operation(f"{LOGGED_MODEL}/tags/<path:tag_key>", LoggedModelViewSet, delete="delete_tag"),
+    operation(f"{LOGGED_MODEL}/artifacts/directories", LoggedModelViewSet, get="list_artifacts"),
+    # UI only: the view answers ENDPOINT_NOT_FOUND under /api/.
+    operation(f"{LOGGED_MODEL}/artifacts/files", LoggedModelViewSet, get="get_artifact"),
+]
+
+urlpatterns = (
+    experiment_routes
+    + run_routes
+    + metric_routes
+    + search_routes
+    + artifact_routes
+    + logged_model_routes
+)

@@ -30,7 +30,9 @@ from registry.models import ModelVersion, RegisteredModel
 from registry.selectors.lookups import registered_model_get, tags_mark_prompt
 from registry.validators import canonical_stage, parse_version, validate_model_name
 from tracking.models import Experiment, Run
+from tracking.selectors.logged_models import logged_model_find
 from tracking.selectors.lookups import run_get
+from tracking.services.logged_models import logged_model_record_version as record_version
 from tracking.storage import join_uri
 from tracking.validators import HOST_ADDRESSED_SCHEMES
 from workspaces.context import current_workspace
@@ -59,20 +61,18 @@ class LoggedModelSource:
 
 
 def logged_model_source(model_id: str) -> LoggedModelSource | None:
-    """The logged model ``model_id`` of the active workspace, or None when there is none.
-
-    TODO(#4): logged models are not stored yet. Until they are, no id resolves, so
-    ``models:/m-...`` sources and ``model_id`` requests are refused as the reference refuses
-    a missing logged model. The logged-model selector plugs in here (scoped lookup only).
-    """
-    return None
+    """The logged model ``model_id`` of the active workspace, or None when there is none (or it
+    is deleted, or belongs to another workspace): its id, artifact root and source run."""
+    model = logged_model_find(model_id)
+    if model is None:
+        return None
+    return LoggedModelSource(model.model_id, model.artifact_location, model.source_run_id)
 
 
 def logged_model_record_version(*, model_id: str, name: str, version: int) -> None:
-    """Record a new version in its logged model's ``mlflow.modelVersions`` tag.
-
-    TODO(#4): a no-op until logged models exist (spec: registry.md §3, last bullet).
-    """
+    """Record a new version in its logged model's ``mlflow.modelVersions`` tag
+    (spec: registry.md §3, last bullet)."""
+    record_version(model_id=model_id, name=name, version=version)
 
 
 def _invalid_source(source: str, parameter: str) -> InvalidParameterValueError:

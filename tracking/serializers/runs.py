@@ -259,7 +259,12 @@ def metric_point(item: dict[str, Any], path: str = "") -> dict[str, Any]:
     """A metric's key, value, timestamp and step, checked as MLflow's ``_validate_metric``."""
     key, value, timestamp = item["key"], item["value"], item["timestamp"]
     validate_key_then_timestamp(key, value, timestamp, path)
-    return {"key": key, "value": value, "timestamp": timestamp, "step": item.get("step", 0)}
+    point = {"key": key, "value": value, "timestamp": timestamp, "step": item.get("step", 0)}
+    # A point naming a logged model is attached to it too (tracking/services/logged_models.py).
+    for name in ("model_id", "dataset_name", "dataset_digest"):
+        if item.get(name):
+            point[name] = item[name]
+    return point
 
 
 def validate_key_then_timestamp(key: str, value: float, timestamp: int, path: str) -> None:
