@@ -107,6 +107,7 @@ class LoggedModelData:
 
 
 def _chunks(items: Sequence[str]) -> Iterator[Sequence[str]]:
+    """``items`` in slices of ``MODEL_ID_CHUNK``."""
     for start in range(0, len(items), MODEL_ID_CHUNK):
         yield items[start : start + MODEL_ID_CHUNK]
 

@@ -61,6 +61,7 @@ class CreateLoggedModelIn(wire.Schema):
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        """The typed fields, checked and normalised as the class docstring says."""
         parsed = super().parse(data)
         if parsed.get("name"):
             validate_logged_model_name(parsed["name"])
@@ -86,6 +87,7 @@ class LogLoggedModelParamsIn(wire.Schema):
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        """The typed fields, checked and normalised as the class docstring says."""
         parsed = super().parse(data)
         parsed["params"] = key_values(parsed.get("params", []))
         return parsed
@@ -98,6 +100,7 @@ class SetLoggedModelTagsIn(wire.Schema):
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        """The typed fields, checked and normalised as the class docstring says."""
         parsed = super().parse(data)
         parsed["tags"] = key_values(parsed.get("tags", []))
         return parsed
@@ -121,11 +124,15 @@ def parse_allow_deleted(query: QueryDict) -> bool:
 
 
 class DatasetIn(wire.Schema):
+    """One entry of a search's ``datasets``."""
+
     dataset_name = wire.String()
     dataset_digest = wire.String()
 
 
 class OrderByIn(wire.Schema):
+    """One ``order_by`` object of a search."""
+
     field_name = wire.String()
     ascending = wire.Bool()
     dataset_name = wire.String()
@@ -145,6 +152,7 @@ class SearchLoggedModelsIn(wire.Schema):
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> dict[str, Any]:
+        """The typed fields, checked and normalised as the class docstring says."""
         parsed = super().parse(data)
         if "experiment_ids" not in parsed:
             raise wire.missing_value("experiment_ids")
@@ -183,6 +191,7 @@ class GetLoggedModelArtifactIn(wire.Schema):
 
     @classmethod
     def parse_query(cls, query: QueryDict) -> dict[str, Any]:
+        """The path, which must be given (400 ``BAD_REQUEST`` as in the reference)."""
         parsed = super().parse_query(query)
         if not parsed.get("artifact_file_path"):
             raise BadRequestError('Request must include the "artifact_file_path" query parameter.')
@@ -195,6 +204,7 @@ class LoggedModelOut:
 
     @staticmethod
     def render(data: LoggedModelData) -> dict[str, Any]:
+        """``{"info": ..., "data": ...}`` of one model."""
         model = data.model
         info: dict[str, Any] = {
             "model_id": model.model_id,

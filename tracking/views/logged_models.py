@@ -62,6 +62,7 @@ class LoggedModelViewSet(WorkspaceViewSet):
     }
 
     def create(self, request: Request) -> HttpResponse:
+        """``POST logged-models``: a PENDING model."""
         data = self.parse(CreateLoggedModelIn, request)
         model = logged_model_create(
             experiment_id=data["experiment_id"],
@@ -74,36 +75,43 @@ class LoggedModelViewSet(WorkspaceViewSet):
         return json_response({"model": LoggedModelOut.render(logged_models_with_data([model])[0])})
 
     def get_logged_model(self, request: Request, model_id: str) -> HttpResponse:
+        """``GET logged-models/<id>[?allow_deleted=true]``."""
         allow_deleted = parse_allow_deleted(request.query_params)
         data = logged_model_get_with_data(model_id, allow_deleted=allow_deleted)
         return json_response({"model": LoggedModelOut.render(data)})
 
     def finalize(self, request: Request, model_id: str) -> HttpResponse:
+        """``PATCH logged-models/<id>``: READY or UPLOAD_FAILED."""
         data = self.parse(FinalizeLoggedModelIn, request)
         check_body_model_id(data, model_id)
         model = logged_model_finalize(model_id=model_id, status=data["status"])
         return json_response({"model": LoggedModelOut.render(logged_models_with_data([model])[0])})
 
     def delete_logged_model(self, request: Request, model_id: str) -> HttpResponse:
+        """``DELETE logged-models/<id>``."""
         logged_model_delete(model_id=model_id)
         return json_response({})
 
     def log_params(self, request: Request, model_id: str) -> HttpResponse:
+        """``POST logged-models/<id>/params``."""
         data = self.parse(LogLoggedModelParamsIn, request)
         check_body_model_id(data, model_id)
         logged_model_log_params(model_id=model_id, params=data["params"])
         return json_response({})
 
     def set_tags(self, request: Request, model_id: str) -> HttpResponse:
+        """``PATCH logged-models/<id>/tags``."""
         data = self.parse(SetLoggedModelTagsIn, request)
         logged_model_set_tags(model_id=model_id, tags=data["tags"])
         return json_response({})
 
     def delete_tag(self, request: Request, model_id: str, tag_key: str) -> HttpResponse:
+        """``DELETE logged-models/<id>/tags/<key>``."""
         logged_model_delete_tag(model_id=model_id, key=tag_key)
         return json_response({})
 
     def search(self, request: Request) -> HttpResponse:
+        """``POST logged-models/search``; ``{}`` when nothing matches."""
         data = self.parse(SearchLoggedModelsIn, request)
         page = logged_model_search(
             user=request.user,
@@ -122,6 +130,7 @@ class LoggedModelViewSet(WorkspaceViewSet):
         return json_response(body)
 
     def list_artifacts(self, request: Request, model_id: str) -> HttpResponse:
+        """``GET logged-models/<id>/artifacts/directories``."""
         data = self.parse(ListLoggedModelArtifactsIn, request)
         listing = logged_model_artifact_list(model_id, data.get("artifact_directory_path"))
         body = {
@@ -131,6 +140,7 @@ class LoggedModelViewSet(WorkspaceViewSet):
         return json_response(body)
 
     def get_artifact(self, request: Request, model_id: str) -> HttpResponseBase:
+        """``GET ajax-api/.../logged-models/<id>/artifacts/files`` (UI only)."""
         if not request.path.startswith("/ajax-api/"):  # the UI's route exists only there
             raise EndpointNotFoundError(
                 f"No API endpoint at {request.path} (method {request.method})."
