@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config import observability, views
+from registry.urls import artifact_ui_routes as registry_ui_routes
 from tracking.urls import artifact_ui_routes
 
 API_ROUTE_MODULES = ["workspaces.urls", "tracking.urls", "registry.urls", "permissions.urls"]
@@ -19,6 +20,7 @@ urlpatterns = [
     path("ajax-api/", include(api_patterns)),
     # The UI's artifact downloads, outside /api/ (tracking.md §7.3).
     path("", include(artifact_ui_routes)),
+    path("", include(registry_ui_routes)),
 ]
 
 handler404 = "config.errors.handler404"

@@ -177,3 +177,11 @@ class RegisteredModelOut:
                 {"alias": alias, "version": str(number)} for alias, number in details.aliases
             ]
         return body
+
+
+class GetModelVersionArtifactIn(wire.Schema):
+    """``GET /model-versions/get-artifact?name=&version=&path=`` (the UI's download)."""
+
+    name = wire.String(required=True)
+    version = wire.String(required=True)
+    path = wire.String(required=True)

@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern
 
-from registry.views import ModelVersionViewSet, RegisteredModelViewSet
+from registry.views import ModelVersionArtifactViewSet, ModelVersionViewSet, RegisteredModelViewSet
 from registry.views_webhooks import WebhookViewSet
 from workspaces.api import operation
 
@@ -63,3 +63,8 @@ webhook_routes: list[URLPattern] = [
 ]
 
 urlpatterns += webhook_routes
+
+# The UI's download outside api/ (mounted at the top level by config/urls.py).
+artifact_ui_routes: list[URLPattern] = [
+    operation("model-versions/get-artifact", ModelVersionArtifactViewSet, get="get_artifact"),
+]

@@ -7,10 +7,12 @@ with it on every route of the view set.
 from __future__ import annotations
 
 from django.http import HttpResponse
+from django.http.response import HttpResponseBase
 from rest_framework.request import Request
 
 from permissions.access import registered_models_readable_q
 from registry.selectors.details import (
+    model_version_artifact_open,
     model_version_details,
     model_version_download_uri,
     model_version_get_by_alias,
@@ -28,6 +30,7 @@ from registry.serializers import (
     DeleteRegisteredModelIn,
     DeleteRegisteredModelTagIn,
     GetLatestVersionsIn,
+    GetModelVersionArtifactIn,
     GetRegisteredModelIn,
     ModelVersionIn,
     ModelVersionOut,
@@ -60,6 +63,7 @@ from registry.services.registered_models import (
     registered_model_set_tag,
     registered_model_update,
 )
+from tracking.downloads import artifact_response
 from workspaces.api import WorkspaceViewSet, json_response
 
 
@@ -265,3 +269,16 @@ class ModelVersionViewSet(WorkspaceViewSet):
         data = self.parse(DeleteModelVersionTagIn, request)
         model_version_delete_tag(name=data["name"], version=data["version"], key=data["key"])
         return json_response({})
+
+
+class ModelVersionArtifactViewSet(WorkspaceViewSet):
+    """The UI's download of a model version's file, outside ``api/``."""
+
+    permission_resource = "registered_model"
+    required_permission = {"get_artifact": "read"}
+
+    def get_artifact(self, request: Request) -> HttpResponseBase:
+        data = self.parse(GetModelVersionArtifactIn, request)
+        return artifact_response(
+            model_version_artifact_open(data["name"], data["version"], data["path"])
+        )

@@ -122,7 +122,6 @@ artifact_routes: list[URLPattern] = [
 # The UI's downloads outside api/ (mounted at the top level by config/urls.py).
 artifact_ui_routes: list[URLPattern] = [
     operation("get-artifact", RunArtifactViewSet, get="get_artifact"),
-    operation("model-versions/get-artifact", RunArtifactViewSet, get="get_model_version_artifact"),
 ]
 
 # Logged models, MLflow 3 (tracking/views/logged_models.py)

@@ -20,6 +20,10 @@ from registry.models import (
 )
 from registry.selectors.lookups import model_version_get, registered_model_get
 from registry.validators import LATEST_ALIAS, canonical_stage, validate_alias_name
+from tracking.selectors.logged_models import logged_model_find
+from tracking.selectors.lookups import run_get
+from tracking.storage import ArtifactDownload, artifact_segments, join_uri, root_location
+from workspaces.context import current_workspace
 
 
 @dataclass(frozen=True)
@@ -179,3 +183,33 @@ def model_version_download_uri(name: str, version: str | int) -> str:
     """Where the version's artifacts are: the resolved storage location, else the source."""
     found = model_version_get(name, version)
     return found.storage_location or found.source
+
+
+def model_version_artifact_root(name: str, version: str) -> str:
+    """The artifact URI a version's files are read from: ``runs:/<run>/<path>`` and
+    ``models:/m-<id>`` sources resolve to the run's or logged model's location in this
+    workspace; any other download URI is used as it is."""
+    uri = model_version_download_uri(name, version)
+    if uri.startswith("runs:/"):
+        run_id, _, subpath = uri.removeprefix("runs:/").partition("/")
+        return join_uri(run_get(run_id).artifact_uri, subpath)
+    if uri.startswith("models:/m-"):
+        logged = logged_model_find(uri.removeprefix("models:/").split("/", 1)[0])
+        if logged is None:
+            raise ResourceDoesNotExistError(
+                f"Model Version (name={name}, version={version}) not found"
+            )
+        return logged.artifact_location
+    return uri
+
+
+def model_version_artifact_open(name: str, version: str, path: str) -> ArtifactDownload:
+    """A file of a version's artifacts, opened for streaming (``/model-versions/get-artifact``).
+
+    The path is checked before anything is looked up; the version and its run or logged model
+    are found in the active workspace, and the location is confined like every artifact path.
+    """
+    artifact_segments(path)
+    root = model_version_artifact_root(name, version)
+    location = root_location(root, path, current_workspace())
+    return location.tree.open(location.key)

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from permissions.models import ExperimentPermission, RegisteredModelPermission, WorkspacePermission
 from tests.permissions.conftest import AuthApi, Seed, denied
 

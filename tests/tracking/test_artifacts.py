@@ -687,20 +687,6 @@ def test_get_artifact_needs_a_path(api: ApiClient, run_with_files: Any) -> None:
     assert response.json()["message"].startswith("Missing value for required parameter 'path'")
 
 
-def test_model_version_get_artifact_is_not_found_until_the_registry_serves_it(
-    api: ApiClient, team_a: Workspace
-) -> None:
-    response = api.call(
-        "GET",
-        "/model-versions/get-artifact",
-        workspace="team-a",
-        query={"name": "iris", "version": "1", "path": "MLmodel"},
-    )
-
-    assert response.status_code == 404
-    assert response.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
-
-
 # --- ajax-api/2.0/mlflow/upload-artifact ------------------------------------------------------
 
 UPLOAD = "/ajax-api/2.0/mlflow/upload-artifact"

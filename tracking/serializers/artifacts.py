@@ -48,14 +48,6 @@ class GetArtifactIn(RunArtifactRequest):
     path = wire.String(required=True)
 
 
-class GetModelVersionArtifactIn(wire.Schema):
-    """``GET /model-versions/get-artifact?name=&version=&path=``."""
-
-    name = wire.String(required=True)
-    version = wire.String(required=True)
-    path = wire.String(required=True)
-
-
 class UploadArtifactIn(wire.Schema):
     """``POST ajax-api/2.0/mlflow/upload-artifact?run_uuid=&path=``; the body is the file."""
 

@@ -7,11 +7,7 @@ Bodies stream both ways: an upload is read from the request in chunks (never
 
 from __future__ import annotations
 
-import re
-import unicodedata
-from urllib.parse import quote
-
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from rest_framework.request import Request
 
@@ -20,6 +16,7 @@ from config.errors import (
     InvalidParameterValueError,
     ResourceDoesNotExistError,
 )
+from tracking.downloads import artifact_response
 from tracking.selectors.artifacts import (
     proxy_artifact_list,
     proxy_artifact_open,
@@ -34,7 +31,6 @@ from tracking.serializers.artifacts import (
     CreateMultipartUploadIn,
     FileInfoOut,
     GetArtifactIn,
-    GetModelVersionArtifactIn,
     ListArtifactsIn,
     ListProxyArtifactsIn,
     PresignedDownloadUrlIn,
@@ -47,41 +43,11 @@ from tracking.services.artifacts import (
     proxy_multipart_upload,
     run_artifact_upload,
 )
-from tracking.storage import CHUNK_SIZE, ArtifactDownload, UploadBody
+from tracking.storage import UploadBody
 from workspaces.api import WorkspaceViewSet, json_response
 
 UI_UPLOAD_LIMIT = 10 * 1024 * 1024
 UI_UPLOAD_TOO_LARGE = "Artifact size is too large. Max size is 10MB."
-TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
-
-
-def _header_value(value: str) -> str:
-    """A header parameter as werkzeug writes it: a token bare, anything else quoted."""
-    if TOKEN.match(value):
-        return value
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def content_disposition(filename: str) -> str:
-    """``attachment; filename=<name>`` as MLflow sends it, with an RFC 5987 form for non-ASCII."""
-    if filename.isascii():
-        return f"attachment; filename={_header_value(filename)}"
-    fallback = (
-        unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
-        or "download"
-    )
-    encoded = quote(filename, safe="!#$&+-.^_`|~")
-    return f"attachment; filename={_header_value(fallback)}; filename*=UTF-8''{encoded}"
-
-
-def artifact_response(download: ArtifactDownload) -> FileResponse:
-    """Stream an opened artifact as an attachment (never rendered on our origin)."""
-    response = FileResponse(download.content, content_type=download.content_type)
-    response.block_size = CHUNK_SIZE
-    response["Content-Length"] = str(download.size)
-    response["Content-Disposition"] = content_disposition(download.name)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 def upload_body(request: HttpRequest, limit: int | None = None) -> UploadBody:
@@ -159,7 +125,6 @@ class RunArtifactViewSet(WorkspaceViewSet):
     required_permission = {
         "list_artifacts": "read",
         "get_artifact": "read",
-        "get_model_version_artifact": "read:registered_model",
         "upload_artifact": "edit",
         "presigned_upload_url": "edit",
         "presigned_download_url": "read",
@@ -177,13 +142,6 @@ class RunArtifactViewSet(WorkspaceViewSet):
     def get_artifact(self, request: Request) -> HttpResponseBase:
         data = self.parse(GetArtifactIn, request)
         return artifact_response(run_artifact_open(data["run_id"], data["path"]))
-
-    def get_model_version_artifact(self, request: Request) -> HttpResponse:
-        data = self.parse(GetModelVersionArtifactIn, request)
-        # TODO(#5): serve the version's files once the registry resolves its download URI.
-        raise ResourceDoesNotExistError(
-            f"Model Version (name={data['name']}, version={data['version']}) not found"
-        )
 
     def upload_artifact(self, request: Request) -> HttpResponse:
         if not request.path.startswith("/ajax-api/"):  # the UI's route exists only there

@@ -12,6 +12,7 @@ from django.http.response import HttpResponseBase
 from rest_framework.request import Request
 
 from config.errors import EndpointNotFoundError
+from tracking.downloads import artifact_response
 from tracking.selectors.logged_models import (
     logged_model_artifact_list,
     logged_model_artifact_open,
@@ -40,7 +41,6 @@ from tracking.services.logged_models import (
     logged_model_log_params,
     logged_model_set_tags,
 )
-from tracking.views.artifacts import artifact_response
 from workspaces.api import WorkspaceViewSet, json_response
 
 
