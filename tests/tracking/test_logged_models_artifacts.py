@@ -170,3 +170,27 @@ def test_missing_model_file_is_404(api: ApiClient, model: dict[str, Any]) -> Non
 
     assert response.status_code == 404
     assert response.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+
+
+def test_moved_experiment_takes_its_logged_models_and_their_files(
+    api: ApiClient, model: dict[str, Any], team_b: Workspace
+) -> None:
+    # spec: workspaces.md §9 (moves); artifacts follow the rows (workspaces/moves.py)
+    from workspaces.moves import resources_move
+
+    upload(api, model, "MLmodel", MLMODEL)
+    model_id, experiment_id = model["info"]["model_id"], model["info"]["experiment_id"]
+    tags = {"tags": [{"key": "stage", "value": "dev"}]}
+    ok(api.call("PATCH", f"{LOGGED_MODELS}/{model_id}/tags", tags, workspace="team-a"))
+
+    resources_move(source="team-a", target="team-b", resource_type="experiments")
+
+    moved = ok(api.call("GET", f"{LOGGED_MODELS}/{model_id}", workspace="team-b"))["model"]
+    assert moved["info"]["artifact_uri"] == (
+        f"mlflow-artifacts:/workspaces/team-b/{experiment_id}/models/{model_id}/artifacts"
+    )
+    assert moved["info"]["tags"] == [{"key": "stage", "value": "dev"}]
+    listing = ok(directories(api, model_id, workspace="team-b"))
+    assert listing["files"] == [{"path": "MLmodel", "is_dir": False, "file_size": len(MLMODEL)}]
+    gone = api.call("GET", f"{LOGGED_MODELS}/{model_id}", workspace="team-a")
+    assert (gone.status_code, gone.json()) == (404, model_not_found(model_id))
