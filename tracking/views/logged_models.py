@@ -47,8 +47,9 @@ from workspaces.api import WorkspaceViewSet, json_response
 class LoggedModelViewSet(WorkspaceViewSet):
     """Logged models of the active workspace; permissions follow the model's experiment."""
 
+    permission_resource = "logged_model"
     required_permission = {
-        "create": "edit",  # on the experiment named by experiment_id
+        "create": "edit:experiment",  # on the experiment named by experiment_id
         "get_logged_model": "read",
         "finalize": "edit",
         "delete_logged_model": "manage",
