@@ -131,11 +131,6 @@ def test_client_logs_lists_and_downloads_on_s3_storage(
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="TODO(#4): a sub-path listing by run id also asks POST logged-models/search, "
-    "which the logged-model endpoints will answer",
-)
 def test_client_lists_a_run_sub_path_by_run_id(mlflow_client: Any, source: Path) -> None:
     from mlflow import MlflowClient
 

@@ -55,7 +55,13 @@ def test_resource_types_are_the_declared_root_tables(db: None) -> None:
 def test_move_graph_of_experiments_reaches_every_child_model() -> None:
     graph = move_graph(Experiment)
 
-    assert {model.__name__ for model in graph.order} == set(EXPERIMENT_ROWS)
+    assert {model.__name__ for model in graph.order} == {
+        *EXPERIMENT_ROWS,
+        "LoggedModel",
+        "LoggedModelParam",
+        "LoggedModelTag",
+        "LoggedModelMetric",
+    }
     assert graph.order[0] is Experiment
 
 
@@ -195,7 +201,7 @@ def test_move_interrupted_midway_changes_nothing(team_a: Workspace, team_b: Work
 
     def interrupt(done: int, total: int) -> None:
         seen.append((done, total))
-        if len(seen) == 3:  # some tables already moved
+        if done > 0:  # some rows already moved
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
