@@ -166,8 +166,8 @@ if (
         f"{MLFLOW_WEBHOOK_ALLOWED_SCHEMES}."
     )
 MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS = env_bool("MLFLOW_WEBHOOK_ALLOW_PRIVATE_IPS", False)
-# PEM file of the certificate authorities HTTPS targets are verified against (default: the
-# system's trust store), e.g. an internal CA.
+# PEM file of the certificate authorities HTTPS targets are verified against instead of the
+# system's trust store (e.g. an internal CA); empty: the system's trust store.
 MLFLOW_WEBHOOK_CA_BUNDLE = env_str("MLFLOW_WEBHOOK_CA_BUNDLE", "")
 # Seconds each connect or read of a delivery may take.
 MLFLOW_WEBHOOK_REQUEST_TIMEOUT = env_int("MLFLOW_WEBHOOK_REQUEST_TIMEOUT", 30)

@@ -56,7 +56,7 @@ from registry.webhooks.targets import (
 )
 from registry.webhooks.worker import DeliveryWorker
 from tracking.clock import now_ms
-from workspaces.context import current_workspace, in_workspace
+from workspaces.context import NoActiveWorkspace, current_workspace, in_workspace
 from workspaces.models import Workspace
 
 logger = logging.getLogger(__name__)
@@ -274,13 +274,23 @@ def webhook_deliveries_enqueue(
 
 
 def _notify(
-    *, candidates: Sequence[Event], decide: Callable[[], Event | None], data: dict[str, Any]
+    *,
+    workspace_id: int,
+    candidates: Sequence[Event],
+    decide: Callable[[], Event | None],
+    data: dict[str, Any],
 ) -> None:
-    """After the current transaction commits, queue the deliveries of one event."""
-    workspace = current_workspace()
+    """After the current transaction commits, queue the deliveries of one event that happened
+    in workspace ``workspace_id`` (the active one, unless a caller works across workspaces)."""
+    active = _active_workspace()
 
     def enqueue() -> None:
         try:
+            workspace = (
+                active
+                if active is not None and active.pk == workspace_id
+                else Workspace.objects.get(pk=workspace_id)
+            )
             with in_workspace(workspace):
                 webhook_deliveries_enqueue(
                     workspace=workspace, candidates=candidates, decide=decide, data=data
@@ -289,6 +299,13 @@ def _notify(
             logger.exception("Could not queue webhook deliveries for %s", list(candidates))
 
     transaction.on_commit(enqueue, robust=True)
+
+
+def _active_workspace() -> Workspace | None:
+    try:
+        return current_workspace()
+    except NoActiveWorkspace:
+        return None
 
 
 def _prompt_or_model(
@@ -322,7 +339,7 @@ def webhook_notify_registered_model_created(
     else:
         event, shown = ev.REGISTERED_MODEL_CREATED, tag_map
     data = {"name": model.name, "tags": shown, "description": model.description}
-    _notify(candidates=(event,), decide=_fixed(event), data=data)
+    _notify(workspace_id=model.workspace_id, candidates=(event,), decide=_fixed(event), data=data)
 
 
 def webhook_notify_model_version_created(
@@ -353,7 +370,7 @@ def webhook_notify_model_version_created(
             "tags": tag_map,
             "description": version.description or None,
         }
-    _notify(candidates=(event,), decide=_fixed(event), data=data)
+    _notify(workspace_id=version.workspace_id, candidates=(event,), decide=_fixed(event), data=data)
 
 
 def webhook_notify_registered_model_tag_set(
@@ -361,6 +378,7 @@ def webhook_notify_registered_model_tag_set(
 ) -> None:
     """``prompt_tag.set`` when the model is a prompt (models have no such event)."""
     _notify(
+        workspace_id=model.workspace_id,
         candidates=(ev.PROMPT_TAG_SET,),
         decide=_prompt_or_model(model, prompt_event=ev.PROMPT_TAG_SET, model_event=None),
         data={"name": model.name, "key": key, "value": value},
@@ -370,6 +388,7 @@ def webhook_notify_registered_model_tag_set(
 def webhook_notify_registered_model_tag_deleted(*, model: RegisteredModel, key: str) -> None:
     """``prompt_tag.deleted`` when the model is a prompt."""
     _notify(
+        workspace_id=model.workspace_id,
         candidates=(ev.PROMPT_TAG_DELETED,),
         decide=_prompt_or_model(model, prompt_event=ev.PROMPT_TAG_DELETED, model_event=None),
         data={"name": model.name, "key": key},
@@ -381,6 +400,7 @@ def webhook_notify_model_version_tag_set(
 ) -> None:
     """``model_version_tag.set`` or ``prompt_version_tag.set``; ``version`` as requested."""
     _notify(
+        workspace_id=model.workspace_id,
         candidates=(ev.MODEL_VERSION_TAG_SET, ev.PROMPT_VERSION_TAG_SET),
         decide=_prompt_or_model(
             model, prompt_event=ev.PROMPT_VERSION_TAG_SET, model_event=ev.MODEL_VERSION_TAG_SET
@@ -394,6 +414,7 @@ def webhook_notify_model_version_tag_deleted(
 ) -> None:
     """``model_version_tag.deleted`` or ``prompt_version_tag.deleted``."""
     _notify(
+        workspace_id=model.workspace_id,
         candidates=(ev.MODEL_VERSION_TAG_DELETED, ev.PROMPT_VERSION_TAG_DELETED),
         decide=_prompt_or_model(
             model,
@@ -407,6 +428,7 @@ def webhook_notify_model_version_tag_deleted(
 def webhook_notify_alias_created(*, model: RegisteredModel, alias: str, version: str) -> None:
     """``model_version_alias.created`` or ``prompt_alias.created`` (also when an alias moves)."""
     _notify(
+        workspace_id=model.workspace_id,
         candidates=(ev.MODEL_VERSION_ALIAS_CREATED, ev.PROMPT_ALIAS_CREATED),
         decide=_prompt_or_model(
             model,
@@ -420,6 +442,7 @@ def webhook_notify_alias_created(*, model: RegisteredModel, alias: str, version:
 def webhook_notify_alias_deleted(*, model: RegisteredModel, alias: str) -> None:
     """``model_version_alias.deleted`` or ``prompt_alias.deleted``."""
     _notify(
+        workspace_id=model.workspace_id,
         candidates=(ev.MODEL_VERSION_ALIAS_DELETED, ev.PROMPT_ALIAS_DELETED),
         decide=_prompt_or_model(
             model,
@@ -487,6 +510,9 @@ def _send(webhook: Webhook, delivery: WebhookDelivery) -> _Outcome:
         return _Outcome(delivered=False, retry=False, error=str(error))
     except OSError as error:
         return _Outcome(delivered=False, retry=True, error=repr(error))
+    except Exception as error:  # a bug or an unforeseen input: trying again would not help
+        logger.exception("Webhook %s delivery failed unexpectedly", webhook.webhook_id)
+        return _Outcome(delivered=False, retry=False, error=repr(error))
     if 200 <= response.status < 300:
         return _Outcome(delivered=True, retry=False)
     return _Outcome(

@@ -214,7 +214,8 @@ def post(url: str, *, body: str, headers: dict[str, str], timeout: float) -> Tar
         return TargetResponse(
             response.status, text, _retry_after(response.getheader("Retry-After"))
         )
-    except http.client.HTTPException as error:
-        raise OSError(f"invalid HTTP response: {error!r}") from error
+    except (http.client.HTTPException, UnicodeError, ValueError) as error:
+        # A malformed answer, or a host or path http.client cannot put on the wire.
+        raise OSError(f"HTTP exchange failed: {error!r}") from error
     finally:
         connection.close()

@@ -11,9 +11,15 @@ from typing import Any
 
 import pytest
 
+from permissions.models import WorkspacePermission
 from registry.models import Webhook, WebhookEvent
 from tests.conftest import ApiClient
 from tests.factories import ExperimentFactory, WorkspaceFactory
+from tests.permissions.conftest import (  # noqa: F401  # auth_settings is a fixture
+    auth_settings,
+    basic,
+    make_user,
+)
 from tests.registry.conftest import create_model, invalid_parameter, not_found, ok
 from workspaces.context import across_workspaces
 from workspaces.models import Workspace
@@ -634,3 +640,24 @@ def test_move_resources_moves_webhooks_with_their_events(
     assert [
         hook["name"] for hook in ok(api.call("GET", HOOKS, workspace="team-a"))["webhooks"]
     ] == ["staying"]
+
+
+# --- Authorization (spec: auth.md, "webhooks (all) | admin only") --------------------------------
+
+
+@pytest.mark.usefixtures("auth_settings")
+def test_webhooks_are_admin_only_under_auth(api: ApiClient, team_a: Workspace) -> None:
+    make_user("root", admin=True)
+    manager = make_user("carol")
+    WorkspacePermission.objects.create(for_workspace=team_a, user=manager, permission="MANAGE")
+    body = {"name": "h", "url": LOOPBACK_URL, "events": [MODEL_VERSION_CREATED]}
+
+    refused = [
+        api.call("POST", HOOKS, body, workspace="team-a", headers=basic("carol")),
+        api.call("GET", HOOKS, workspace="team-a", headers=basic("carol")),
+    ]
+    created = api.call("POST", HOOKS, body, workspace="team-a", headers=basic("root"))
+
+    assert [response.status_code for response in refused] == [403, 403]
+    assert {response.json()["error_code"] for response in refused} == {"PERMISSION_DENIED"}
+    assert created.status_code == 200
