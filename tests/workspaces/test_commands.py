@@ -265,7 +265,7 @@ def test_move_retarget_output(team_a: Workspace, team_b: Workspace) -> None:
     [
         (
             ["--resource-type", "bogus"],
-            "Unknown resource type 'bogus'. Valid types: experiments, registered_models",
+            "Unknown resource type 'bogus'. Valid types: experiments, registered_models, webhooks",
         ),
         (
             ["--resource-type", "experiments", "--tag", "team"],
@@ -384,7 +384,7 @@ def test_command_line_errors_exit_codes_and_a_pipe_without_yes(tmp_path: Path) -
     assert no_schema.stderr == f"Error: {NOT_ENABLED} (missing table 'workspaces_workspace').\n"
     assert (same.returncode, same.stderr) == (
         1,
-        "Error: Unknown resource type 'x'. Valid types: experiments, registered_models\n",
+        "Error: Unknown resource type 'x'. Valid types: experiments, registered_models, webhooks\n",
     )
     assert piped.returncode == 1
     assert piped.stderr.startswith("Aborted: standard input is not a terminal")

@@ -321,7 +321,7 @@ def test_move_declared_name_reference_moves_with_its_root(
         ({"target": "team-a"}, "Source and target workspaces must be different."),
         (
             {"resource_type": "bogus"},
-            "Unknown resource type 'bogus'. Valid types: experiments, registered_models",
+            "Unknown resource type 'bogus'. Valid types: experiments, registered_models, webhooks",
         ),
         (
             {"names": ["x"], "tags": [("k", "v")]},
