@@ -194,3 +194,32 @@ def test_moved_experiment_takes_its_logged_models_and_their_files(
     assert listing["files"] == [{"path": "MLmodel", "is_dir": False, "file_size": len(MLMODEL)}]
     gone = api.call("GET", f"{LOGGED_MODELS}/{model_id}", workspace="team-a")
     assert (gone.status_code, gone.json()) == (404, model_not_found(model_id))
+
+
+def test_presigned_upload_for_a_proxied_logged_model_is_refused_like_a_run(
+    api: ApiClient, team_a: Workspace
+) -> None:
+    experiment = api.call(
+        "POST", "/api/2.0/mlflow/experiments/create", {"name": "presign"}, workspace="team-a"
+    ).json()["experiment_id"]
+    model = api.call(
+        "POST", "/api/2.0/mlflow/logged-models", {"experiment_id": experiment}, workspace="team-a"
+    ).json()["model"]["info"]["model_id"]
+
+    mine = api.call(
+        "POST",
+        "/api/2.0/mlflow/artifacts/presigned-upload-url",
+        {"model_id": model, "path": "x.txt"},
+        workspace="team-a",
+    )
+    foreign = api.call(
+        "POST",
+        "/api/2.0/mlflow/artifacts/presigned-upload-url",
+        {"model_id": model, "path": "x.txt"},
+        workspace="default",
+    )
+
+    assert mine.status_code == 400
+    assert mine.json()["message"].startswith("Presigned upload is not supported for proxied")
+    assert foreign.status_code == 404
+    assert foreign.json()["message"] == f"Logged model with ID '{model}' not found."

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from config.errors import InvalidParameterValueError, NotImplementedFeatureError
+from tracking.selectors.logged_models import logged_model_get
 from tracking.selectors.lookups import run_get
 from tracking.storage import (
     ArtifactDownload,
@@ -105,3 +106,13 @@ def run_presigned_url(
     _direct_root(run.artifact_uri, "upload" if method == "PUT" else "download")
     location = root_location(run.artifact_uri, path, current_workspace())
     return location.tree.presigned_url(location.key, method=method, expiration=expiration)
+
+
+def logged_model_presigned_upload_url(model_id: str, path: str, *, expiration: int) -> str:
+    """A presigned upload URL for a logged model's artifact in cloud storage."""
+    artifact_segments(path)
+    model = logged_model_get(model_id)
+    _direct_root(model.artifact_location, "upload")
+    location = root_location(model.artifact_location, path, current_workspace())
+    url, _ = location.tree.presigned_url(location.key, method="PUT", expiration=expiration)
+    return url

@@ -14,10 +14,10 @@ from rest_framework.request import Request
 from config.errors import (
     EndpointNotFoundError,
     InvalidParameterValueError,
-    ResourceDoesNotExistError,
 )
 from tracking.downloads import artifact_response
 from tracking.selectors.artifacts import (
+    logged_model_presigned_upload_url,
     proxy_artifact_list,
     proxy_artifact_open,
     proxy_presigned_download,
@@ -160,8 +160,10 @@ class RunArtifactViewSet(WorkspaceViewSet):
     def presigned_upload_url(self, request: Request) -> HttpResponse:
         data = self.parse(PresignedUploadUrlIn, request)
         if data.get("model_id"):
-            # TODO(#4): logged models; until then no model id exists in any workspace.
-            raise ResourceDoesNotExistError(f"Logged model with ID '{data['model_id']}' not found.")
+            url = logged_model_presigned_upload_url(
+                data["model_id"], data["path"], expiration=data["expiration"]
+            )
+            return json_response({"presigned_url": url, "headers": {}})
         url, _ = run_presigned_url(
             data["run_id"], data["path"], method="PUT", expiration=data["expiration"]
         )
