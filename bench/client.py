@@ -7,6 +7,7 @@ measured is the server's. Bodies of the timed requests are encoded before the cl
 
 from __future__ import annotations
 
+import base64
 import gzip
 import http.client
 import json
@@ -26,10 +27,20 @@ RETRYABLE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeErr
 # Nagle's algorithm on; on a kept-alive connection the body then waits for the client's
 # delayed ACK (40 ms on Linux), which would swamp every small request. See bench/README.md.
 QUICKACK = True
+# Workspace permission the benchmark's non-admin user gets (--auth). The workload creates
+# experiments, which the product's permission model (MLflow 3.10.1) allows only with MANAGE on
+# the workspace (auth-workspace-permissions.md §9: READ, USE and EDIT members get 403).
+AUTH_WORKSPACE_PERMISSION = "MANAGE"
 
 
 class ApiError(Exception):
     """A request that did not return the expected status (the message names the call)."""
+
+
+def basic_auth(username: str, password: str) -> str:
+    """The ``Authorization`` header value the MLflow client sends for these credentials."""
+    token = base64.b64encode(f"{username}:{password}".encode()).decode()
+    return f"Basic {token}"
 
 
 def encode(payload: dict[str, Any]) -> bytes:
@@ -40,8 +51,18 @@ def encode(payload: dict[str, Any]) -> bytes:
 class Client:
     """One keep-alive connection to one server, optionally bound to a workspace."""
 
-    def __init__(self, port: int, workspace: str | None = None, timeout: float = 300.0) -> None:
-        """Prepare (lazily open) a connection to ``127.0.0.1:port``."""
+    def __init__(
+        self,
+        port: int,
+        workspace: str | None = None,
+        timeout: float = 300.0,
+        auth: tuple[str, str] | None = None,
+    ) -> None:
+        """Prepare (lazily open) a connection to ``127.0.0.1:port``.
+
+        ``auth``: ``(username, password)`` sent as HTTP Basic credentials on every request,
+        as the MLflow client does with ``MLFLOW_TRACKING_USERNAME``/``_PASSWORD`` set.
+        """
         self.quickack = QUICKACK and hasattr(socket, "TCP_QUICKACK")
         self.port = port
         self.workspace = workspace
@@ -56,6 +77,8 @@ class Client:
         }
         if workspace is not None:
             self.headers["X-MLFLOW-WORKSPACE"] = workspace
+        if auth is not None:
+            self.headers["Authorization"] = basic_auth(*auth)
 
     def close(self) -> None:
         """Close the connection (it reopens on the next request)."""

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from bench.client import ApiError, Client, encode
+from bench.client import AUTH_WORKSPACE_PERMISSION, ApiError, Client, encode
 from bench.servers import analyze_database
 from bench.workload import (
     BASE_TIME_MS,
@@ -100,10 +100,18 @@ class Target:
     port: int
     database: str = ""
     analyze: bool = True
+    # With authentication on (``--auth``): the workload's user, and the admin who creates
+    # workspaces and grants that user a permission in them. None: send no credentials.
+    auth: tuple[str, str] | None = None
+    admin_auth: tuple[str, str] | None = None
 
     def client(self, workspace: str | None = None) -> Client:
         """A new connection to this server (optionally sending ``X-MLFLOW-WORKSPACE``)."""
-        return Client(self.port, workspace)
+        return Client(self.port, workspace, auth=self.auth)
+
+    def admin_client(self) -> Client:
+        """A connection with the admin's credentials (the workload's own without auth)."""
+        return Client(self.port, auth=self.admin_auth or self.auth)
 
 
 @dataclass
@@ -515,10 +523,13 @@ class MixedWorkspaces(Scenario):
     higher_is_better = True
 
     def prepare(self, target: Target) -> dict[str, Any]:
-        """Create the four workspaces."""
-        client = target.client()
+        """Create the four workspaces (under auth as admin, then grant the user in each)."""
+        client = target.admin_client()
         for name in WORKSPACE_NAMES:
             client.call("POST", WORKSPACES, {"name": name, "description": "bench"}, expect=201)
+            if target.auth is not None and target.admin_auth is not None:
+                grant = {"username": target.auth[0], "permission": AUTH_WORKSPACE_PERMISSION}
+                client.call("POST", f"{WORKSPACES}/{name}/permissions", grant)
         return {}
 
     def session(self, client: Client, round_no: int, c: int) -> list[float]:

@@ -20,7 +20,7 @@ from typing import IO
 import psycopg
 from psycopg import sql
 
-from bench.client import HOST, Client
+from bench.client import AUTH_WORKSPACE_PERMISSION, HOST, Client
 
 REPO = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -211,10 +211,32 @@ class Server:
             self._log = None
 
 
-def product_server(workers: int, data_dir: Path, log_dir: Path, port: int = 5101) -> Server:
-    """The server in this repository: gunicorn with ``config/gunicorn.py``."""
-    database = "bench_product"
+def product_server(
+    workers: int,
+    data_dir: Path,
+    log_dir: Path,
+    port: int = 5101,
+    *,
+    name: str = "product",
+    database: str = "bench_product",
+    admin: tuple[str, str] | None = None,
+) -> Server:
+    """The server in this repository: gunicorn with ``config/gunicorn.py``.
+
+    ``admin``: ``(username, password)`` turns authentication on (``MLFLOW_AUTH_ENABLED``) with
+    that bootstrap admin; None leaves it off, as by default.
+    """
     env = dict(os.environ)
+    for key in [key for key in env if key.startswith("MLFLOW_AUTH_")]:
+        del env[key]
+    if admin is not None:
+        env.update(
+            {
+                "MLFLOW_AUTH_ENABLED": "true",
+                "MLFLOW_AUTH_ADMIN_USERNAME": admin[0],
+                "MLFLOW_AUTH_ADMIN_PASSWORD": admin[1],
+            }
+        )
     env.update(
         {
             "DATABASE_URL": database_url(database),
@@ -228,15 +250,37 @@ def product_server(workers: int, data_dir: Path, log_dir: Path, port: int = 5101
     env.pop("MLFLOW_ACCESS_LOG", None)
     venv_bin = REPO / ".venv" / "bin"
     return Server(
-        name="product",
+        name=name,
         port=port,
         database=database,
         prepare_argv=[str(venv_bin / "python"), "manage.py", "db_upgrade"],
         argv=[str(venv_bin / "gunicorn"), "-c", "config/gunicorn.py"],
         cwd=REPO,
         env=env,
-        log_path=log_dir / "product.log",
+        log_path=log_dir / f"{name}.log",
     )
+
+
+def provision_user(port: int, admin: tuple[str, str], user: tuple[str, str]) -> None:
+    """As ``admin``, create the non-admin ``user`` with a permission on the default workspace.
+
+    ``POST /api/2.0/mlflow/users/create``, then
+    ``POST /api/3.0/mlflow/workspaces/default/permissions`` (auth-workspace-permissions.md §5,
+    §8); the level is ``AUTH_WORKSPACE_PERMISSION``. Workspaces the workload creates later
+    grant the user the same level themselves.
+    """
+    client = Client(port, auth=admin)
+    try:
+        client.call(
+            "POST", "/api/2.0/mlflow/users/create", {"username": user[0], "password": user[1]}
+        )
+        client.call(
+            "POST",
+            "/api/3.0/mlflow/workspaces/default/permissions",
+            {"username": user[0], "permission": AUTH_WORKSPACE_PERMISSION},
+        )
+    finally:
+        client.close()
 
 
 def reference_server(
