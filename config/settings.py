@@ -86,6 +86,9 @@ CSRF_TRUSTED_ORIGINS = [
 # The server this product speaks for.
 MLFLOW_VERSION = "3.17.2"
 MLFLOW_ENABLE_WORKSPACES = env_bool("MLFLOW_ENABLE_WORKSPACES", True)
+# How long a process reuses a workspace it resolved from the header (0: look it up every request).
+# Changes made in the same process are seen at once; other processes see them within this bound.
+MLFLOW_WORKSPACE_CACHE_SECONDS = env_int("MLFLOW_WORKSPACE_CACHE_SECONDS", 2)
 # Where the artifact proxy keeps files: a local folder or s3://bucket/prefix.
 MLFLOW_ARTIFACTS_DESTINATION = env_str(
     "MLFLOW_ARTIFACTS_DESTINATION", str(DATA_DIR / "mlartifacts")

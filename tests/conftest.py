@@ -14,6 +14,7 @@ from django.test import Client
 
 from tests.factories import WorkspaceFactory
 from workspaces.models import DEFAULT_WORKSPACE, Workspace
+from workspaces.selectors import resolved_workspaces
 
 
 class ErrorLogGuard(logging.Handler):
@@ -101,6 +102,16 @@ def team_a(db: None) -> Workspace:
 @pytest.fixture
 def team_b(db: None) -> Workspace:
     return WorkspaceFactory(name="team-b", description="Team B workspace")
+
+
+@pytest.fixture(autouse=True)
+def fresh_resolved_workspaces() -> Iterator[None]:
+    """Each test starts with no remembered workspaces: a rolled-back test's rows are gone, and
+    their names come back with new ids. Query-count tests measure a request made after set-up
+    requests, so its workspace is remembered and costs no query, as in a running server."""
+    resolved_workspaces.clear()
+    yield
+    resolved_workspaces.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from config.errors import MlflowError
 from workspaces.models import DEFAULT_WORKSPACE, Workspace
 from workspaces.selectors import workspace_annotate_counts, workspace_first_nonempty_table
-from workspaces.services import workspace_delete
+from workspaces.services import workspace_delete, workspace_save
 from workspaces.validators import (
     clean_artifact_root,
     clean_trace_archival_location,
@@ -105,6 +105,9 @@ class WorkspaceAdmin(admin.ModelAdmin[Workspace]):
                     "remove or move them first",
                 ]
         return deleted, model_count, perms_needed, protected
+
+    def save_model(self, request: HttpRequest, obj: Workspace, form: Any, change: bool) -> None:
+        workspace_save(obj)
 
     def delete_model(self, request: HttpRequest, obj: Workspace) -> None:
         workspace_delete(name=obj.name, mode="RESTRICT")

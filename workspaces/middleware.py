@@ -1,5 +1,8 @@
 """Resolves ``X-MLFLOW-WORKSPACE`` and runs each API request inside its workspace.
 
+The workspace comes from ``resolved_workspaces`` (workspaces/selectors.py), which remembers it
+for ``MLFLOW_WORKSPACE_CACHE_SECONDS``.
+
 spec: workspaces.md §3. The middleware sits outside DRF's exception handler, so it renders its
 own errors. The admin spans workspaces by design and runs across them.
 """
@@ -14,7 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from config.errors import FeatureDisabledError, MlflowError, error_response
 from workspaces.context import across_workspaces, in_workspace
 from workspaces.models import DEFAULT_WORKSPACE, Workspace
-from workspaces.selectors import workspace_get
+from workspaces.selectors import resolved_workspaces
 from workspaces.validators import validate_existing_workspace_name
 
 WORKSPACE_HEADER = "X-MLFLOW-WORKSPACE"
@@ -31,10 +34,10 @@ def resolve_workspace(header: str | None) -> Workspace:
             raise FeatureDisabledError(
                 "Workspace APIs are not available: workspaces are not enabled on this server"
             )
-        return workspace_get(DEFAULT_WORKSPACE)
+        return resolved_workspaces.get(DEFAULT_WORKSPACE)
     if not name:
         name = DEFAULT_WORKSPACE
-    return workspace_get(validate_existing_workspace_name(name))
+    return resolved_workspaces.get(validate_existing_workspace_name(name))
 
 
 class WorkspaceMiddleware:
@@ -56,4 +59,8 @@ class WorkspaceMiddleware:
             return error_response(error)
         request.workspace = workspace  # type: ignore[attr-defined]  # read as WorkspaceRequest
         with in_workspace(workspace):
-            return self.get_response(request)
+            response = self.get_response(request)
+        if response.status_code >= 500:
+            # Perhaps written against a workspace deleted in another process: look it up again.
+            resolved_workspaces.forget(workspace.name)
+        return response

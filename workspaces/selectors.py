@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 from django.apps import apps
+from django.conf import settings
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 
 from config.errors import ResourceDoesNotExistError
-from workspaces.context import in_workspace
+from workspaces.context import current_workspace, in_workspace
 from workspaces.models import Workspace, WorkspaceOwned
 
 # spec: workspaces.md §5.4, the order in which RESTRICT reports the first non-empty table.
@@ -31,6 +35,59 @@ def workspace_get(name: str) -> Workspace:
         return Workspace.objects.get(name=name)
     except Workspace.DoesNotExist:
         raise ResourceDoesNotExistError(f"Workspace '{name}' not found") from None
+
+
+class ResolvedWorkspaces:
+    """Per-process memory of the workspaces requests name, for ``MLFLOW_WORKSPACE_CACHE_SECONDS``.
+
+    Every API request resolves its header to a workspace; remembering the answer for a couple
+    of seconds saves a query per request. Only found workspaces are remembered, so a new one is
+    usable at once everywhere. A save or delete in this process forgets the name at once (and
+    again at commit, so no other thread keeps a pre-commit copy); other processes see the change
+    within the bound. A stale entry in another process can only point at a deleted workspace:
+    scoped reads then find nothing, and a write fails on the foreign key, whose 5xx makes the
+    middleware forget the entry, so the client's retry is answered from the database.
+    The cached instances are shared between threads and must not be changed.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[float, Workspace]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, name: str) -> Workspace:
+        """The workspace called ``name``, or RESOURCE_DOES_NOT_EXIST."""
+        ttl = settings.MLFLOW_WORKSPACE_CACHE_SECONDS
+        now = time.monotonic()
+        entry = self._entries.get(name)
+        if entry is not None and entry[0] > now:
+            return entry[1]
+        workspace = workspace_get(name)
+        if ttl > 0:
+            with self._lock:
+                self._entries[name] = (now + ttl, workspace)
+        return workspace
+
+    def forget(self, name: str) -> None:
+        with self._lock:
+            self._entries.pop(name, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+resolved_workspaces = ResolvedWorkspaces()
+
+
+def current_workspace_checked() -> Workspace:
+    """The active workspace, read again: for creating a root resource (experiment, registered
+    model, webhook). The request's workspace may be remembered from a couple of seconds ago;
+    had another process deleted it since, the new row would meet a foreign-key error."""
+    workspace = current_workspace()
+    if not Workspace.objects.filter(pk=workspace.pk).exists():
+        resolved_workspaces.forget(workspace.name)
+        raise ResourceDoesNotExistError(f"Workspace '{workspace.name}' not found")
+    return workspace
 
 
 def workspace_list() -> list[Workspace]:

@@ -10,6 +10,7 @@ from config.errors import InvalidParameterValueError, InvalidStateError, Resourc
 from workspaces.context import in_workspace
 from workspaces.models import DEFAULT_WORKSPACE, Workspace
 from workspaces.selectors import (
+    resolved_workspaces,
     workspace_first_nonempty_table,
     workspace_get,
     workspace_owned_models,
@@ -42,6 +43,12 @@ def _apply_fields(workspace: Workspace, fields: dict[str, Any]) -> None:
             )
 
 
+def _forget_resolved(name: str) -> None:
+    """Drop ``name`` from this process's resolved workspaces now and again at commit."""
+    resolved_workspaces.forget(name)
+    transaction.on_commit(lambda: resolved_workspaces.forget(name))
+
+
 def workspace_create(*, name: str, fields: dict[str, Any]) -> Workspace:
     """Create a workspace; names follow the naming rules and are unique."""
     validate_new_workspace_name(name)
@@ -65,7 +72,15 @@ def workspace_update(*, name: str, fields: dict[str, Any]) -> Workspace:
     workspace = workspace_get(name)
     _apply_fields(workspace, fields)
     workspace.save()
+    _forget_resolved(name)
     return workspace
+
+
+def workspace_save(workspace: Workspace) -> None:
+    """Save a workspace edited elsewhere (the admin's form, which validated the fields)."""
+    with transaction.atomic():
+        workspace.save()
+        _forget_resolved(workspace.name)
 
 
 def workspace_delete(*, name: str, mode: str = "RESTRICT") -> None:
@@ -97,6 +112,7 @@ def workspace_delete(*, name: str, mode: str = "RESTRICT") -> None:
         else:
             _move_contents_to_default(workspace)
         workspace.delete()
+        _forget_resolved(name)
 
 
 def _delete_contents(workspace: Workspace) -> None:

@@ -27,6 +27,7 @@ from registry.validators import (
 from tracking.clock import now_ms
 from tracking.validators import validate_key
 from workspaces.context import current_workspace
+from workspaces.selectors import current_workspace_checked
 
 
 def registered_model_for_update(name: str) -> RegisteredModel:
@@ -65,7 +66,7 @@ def registered_model_create(
     tag_list = list(tags)
     for key, value in tag_list:
         validate_registered_model_tag(key, value)
-    workspace = current_workspace()
+    workspace = current_workspace_checked()
     now = now_ms()
     try:
         with transaction.atomic():  # savepoint: a taken name must not end the transaction

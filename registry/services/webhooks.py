@@ -58,6 +58,7 @@ from registry.webhooks.worker import DeliveryWorker
 from tracking.clock import now_ms
 from workspaces.context import NoActiveWorkspace, current_workspace, in_workspace
 from workspaces.models import Workspace
+from workspaces.selectors import current_workspace_checked
 
 logger = logging.getLogger(__name__)
 
@@ -135,7 +136,7 @@ def webhook_create(
     now = now_ms()
     with transaction.atomic():
         webhook = Webhook.objects.create(
-            workspace=current_workspace(),
+            workspace=current_workspace_checked(),
             webhook_id=str(uuid.uuid4()),
             name=name,
             url=url,

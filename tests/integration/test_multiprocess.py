@@ -26,6 +26,7 @@ import pytest
 from django.conf import settings
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+WORKSPACE_CACHE_SECONDS = 1  # the servers remember workspaces this long
 PORTS = range(5131, 5140)  # this suite's ports on a shared machine
 STARTUP_SECONDS = 60
 
@@ -135,6 +136,7 @@ def server_env(shared_database: str, tmp_path_factory: pytest.TempPathFactory) -
         "MLFLOW_AUTH_ENABLED": "false",
         "MLFLOW_REQUEST_LOG_LEVEL": "WARNING",
         "MLFLOW_HOST": "127.0.0.1",
+        "MLFLOW_WORKSPACE_CACHE_SECONDS": str(WORKSPACE_CACHE_SECONDS),
     }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     return env
@@ -346,15 +348,26 @@ def test_workspace_deleted_on_one_process_is_refused_by_the_other(
     a, b = servers
     a.call("POST", "/api/3.0/mlflow/workspaces", {"name": "lb-gone"})
     b.call("POST", "/api/2.0/mlflow/experiments/create", {"name": "x"}, workspace="lb-gone")
+    search_path = "/api/2.0/mlflow/experiments/search?max_results=10"
+    before = a.call("GET", search_path, workspace="lb-gone")  # a remembers lb-gone
 
     refused = a.call("DELETE", "/api/3.0/mlflow/workspaces/lb-gone")
     deleted = b.call("DELETE", "/api/3.0/mlflow/workspaces/lb-gone?mode=CASCADE")
-    search = a.call("GET", "/api/2.0/mlflow/experiments/search?max_results=10", workspace="lb-gone")
+    # within a's bound: nothing to read, and nothing can be created there
+    emptied = a.call("GET", search_path, workspace="lb-gone")
+    created = a.call(
+        "POST", "/api/2.0/mlflow/experiments/create", {"name": "y"}, workspace="lb-gone"
+    )
+    time.sleep(WORKSPACE_CACHE_SECONDS + 0.1)
+    search = a.call("GET", search_path, workspace="lb-gone")
     listed = a.call("GET", "/api/3.0/mlflow/workspaces")
 
+    assert [e["name"] for e in before.body["experiments"]] == ["x"]
     assert refused.status == 400
     assert refused.body["error_code"] == "INVALID_STATE"
     assert deleted.status == 204
+    assert (emptied.status, emptied.body) == (200, {})
+    assert (created.status, created.body["message"]) == (404, "Workspace 'lb-gone' not found")
     assert (search.status, search.body["error_code"], search.body["message"]) == (
         404,
         "RESOURCE_DOES_NOT_EXIST",

@@ -491,8 +491,8 @@ def test_search_queries_do_not_grow_with_models(
         "datasets": [{"dataset_name": "eval"}],
     }
 
-    # workspace, the page, params, tags, metrics
-    with django_assert_num_queries(5):
+    # the page, params, tags, metrics
+    with django_assert_num_queries(4):
         response = search(api, body)
 
     assert names(response) == [f"m{index}" for index in reversed(range(count))]

@@ -402,10 +402,10 @@ def test_get_run_queries_do_not_grow_with_logged_data(
             },
         )
         post(api, "outputs", {"run_id": run_id, "models": [{"model_id": "m-out", "step": 1}]})
-    # workspace, run, latest metrics, params, tags, dataset inputs, model links
-    with django_assert_num_queries(7):
+    # run, latest metrics, params, tags, dataset inputs, model links
+    with django_assert_num_queries(6):
         small_run = get_run(api, small).json()["run"]
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         large_run = get_run(api, large).json()["run"]
 
     assert len(small_run["data"]["metrics"]) == 1

@@ -150,9 +150,9 @@ def test_search_filtering_costs_no_extra_query(
     as_user(api, who, "POST", SEARCH_EXPERIMENTS, {"max_results": 1})  # caches the password check
     ids = [str(experiment.pk) for experiment in experiments.values()]
 
-    # workspace, the caller with their permissions, the filtered page, its data (tags; or the
+    # the caller with their permissions, the filtered page, its data (tags; or the
     # five run queries)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(3):
         as_user(api, who, "POST", SEARCH_EXPERIMENTS, {"max_results": 100})
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         as_user(api, who, "POST", SEARCH_RUNS, {"experiment_ids": ids})

@@ -573,8 +573,8 @@ def test_search_runs_queries_do_not_grow_with_runs(
         "order_by": ["metrics.m DESC", "params.q", "tags.t"],
     }
 
-    # workspace, the page, latest metrics, params, tags, dataset inputs, model links
-    with django_assert_num_queries(7):
+    # the page, latest metrics, params, tags, dataset inputs, model links
+    with django_assert_num_queries(6):
         response = search_runs(api, body)
 
     assert len(response.json()["runs"]) == count

@@ -31,6 +31,7 @@ from tracking.validators import (
 )
 from workspaces.context import current_workspace, in_workspace
 from workspaces.models import DEFAULT_WORKSPACE, Workspace
+from workspaces.selectors import current_workspace_checked
 
 DEFAULT_EXPERIMENT_ID = 0
 DEFAULT_EXPERIMENT_NAME = "Default"
@@ -82,7 +83,7 @@ def experiment_create(
     for key, value in tag_list:
         validate_experiment_tag(key, value)
 
-    workspace = current_workspace()
+    workspace = current_workspace_checked()
     now = now_ms()
     try:
         with transaction.atomic():  # savepoint: a taken name must not end the transaction
