@@ -36,6 +36,11 @@ MYSQL_OPTIONS = {
 }
 # utf8mb4_bin compares names case-sensitively, as MLflow names are (MariaDB's default does not).
 MYSQL_TEST = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_bin"}
+# PostgreSQL: server-side parameter binding (psycopg 3 sends values apart from the SQL instead
+# of quoting each one in Python), and statements run five times on a connection are prepared,
+# so the hot writes skip parsing and planning. Behind a transaction-mode pooler (PgBouncer)
+# prepared statements need `?prepare_threshold=` (empty: off) on the URL.
+POSTGRESQL_OPTIONS: dict[str, Any] = {"server_side_binding": True, "prepare_threshold": 5}
 MSSQL_OPTIONS = {"driver": "ODBC Driver 18 for SQL Server"}
 
 
@@ -48,7 +53,7 @@ def database_from_url(url: str) -> dict[str, Any]:
             f"Unsupported DATABASE_URL scheme {parts.scheme!r}: "
             "use sqlite, postgresql, mysql or mssql."
         )
-    options: dict[str, Any] = dict(parse_qsl(parts.query))
+    options: dict[str, Any] = dict(parse_qsl(parts.query, keep_blank_values=True))
     if scheme == "sqlite":
         # sqlite:///relative.db keeps the relative path, sqlite:////abs.db is absolute.
         name = unquote(parts.path[1:]) if parts.path.startswith("/") else unquote(parts.path)
@@ -70,7 +75,10 @@ def database_from_url(url: str) -> dict[str, Any]:
         "HOST": parts.hostname or "",
         "PORT": str(parts.port or ""),
         "CONN_MAX_AGE": 60,
-        "CONN_HEALTH_CHECKS": True,
+        # No health check: it is a `SELECT 1` round trip at the start of every request. A kept
+        # connection that died (a database restart) fails its one request with a 5xx, which
+        # the client retries, and Django discards the connection when that request ends.
+        "CONN_HEALTH_CHECKS": False,
     }
     if not entry["NAME"]:
         raise ImproperlyConfigured(f"DATABASE_URL {url!r} names no database.")
@@ -80,5 +88,21 @@ def database_from_url(url: str) -> dict[str, Any]:
     elif scheme == "mssql":
         entry["OPTIONS"] = {**MSSQL_OPTIONS, **options}
     else:
-        entry["OPTIONS"] = options
+        entry["OPTIONS"] = {**POSTGRESQL_OPTIONS, **_postgresql_url_options(options)}
     return entry
+
+
+def _postgresql_url_options(options: dict[str, Any]) -> dict[str, Any]:
+    """URL options are strings; the two psycopg settings above need a bool and an int/None."""
+    typed = dict(options)
+    if "server_side_binding" in typed:
+        typed["server_side_binding"] = typed["server_side_binding"].lower() in ("1", "true", "on")
+    if "prepare_threshold" in typed:
+        value = typed["prepare_threshold"].strip()
+        try:
+            typed["prepare_threshold"] = int(value) if value else None
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"DATABASE_URL option prepare_threshold={value!r} is not an integer"
+            ) from None
+    return typed

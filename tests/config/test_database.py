@@ -34,7 +34,25 @@ def test_postgresql(scheme: str) -> None:
     assert entry["ENGINE"] == "django.db.backends.postgresql"
     assert (entry["USER"], entry["PASSWORD"]) == ("user", "p@ss")
     assert (entry["HOST"], entry["PORT"], entry["NAME"]) == ("db.example", "5433", "mlflow")
-    assert entry["OPTIONS"] == {"sslmode": "require"}
+    assert entry["OPTIONS"] == {
+        "sslmode": "require",
+        "server_side_binding": True,
+        "prepare_threshold": 5,
+    }
+    assert entry["CONN_HEALTH_CHECKS"] is False
+
+
+def test_postgresql_binding_and_prepared_statements_can_be_switched_off() -> None:
+    entry = database_from_url(
+        "postgresql://db.example/mlflow?prepare_threshold=&server_side_binding=false"
+    )
+
+    assert entry["OPTIONS"] == {"server_side_binding": False, "prepare_threshold": None}
+
+
+def test_postgresql_prepare_threshold_must_be_an_integer() -> None:
+    with pytest.raises(ImproperlyConfigured, match="prepare_threshold='often'"):
+        database_from_url("postgresql://db.example/mlflow?prepare_threshold=often")
 
 
 @pytest.mark.parametrize("scheme", ["mysql", "mysql+pymysql", "mysql+mysqldb"])
