@@ -6,6 +6,7 @@ of MLflow 3.17 (POSIX flavour: colons are allowed in keys). spec: tracking.md §
 
 from __future__ import annotations
 
+import functools
 import json
 import pathlib
 import posixpath
@@ -107,14 +108,20 @@ def validate_key(key: str, parameter_name: str = "key") -> None:
     ``parameter_name`` is what the message names: ``key``, ``name`` (metrics), or a batch path
     such as ``params[0].key``.
     """
+    problem = _key_problem(key)
+    if problem is not None:
+        raise InvalidParameterValueError(invalid_value_message(parameter_name, key, problem))
+
+
+@functools.lru_cache(maxsize=4096)
+def _key_problem(key: str) -> str | None:
+    """Why ``key`` is refused, or None. Remembered: a batch repeats a few keys a thousand
+    times, and runs log the same keys over and over."""
     if not KEY_PATTERN.match(key):
-        raise InvalidParameterValueError(
-            invalid_value_message(parameter_name, key, BAD_CHARACTER_MESSAGE)
-        )
+        return BAD_CHARACTER_MESSAGE
     if is_path_not_unique(key):
-        raise InvalidParameterValueError(
-            invalid_value_message(parameter_name, key, bad_path_message(key))
-        )
+        return bad_path_message(key)
+    return None
 
 
 def validate_length(entity_name: str, limit: int, value: str, *, truncate: bool = False) -> str:

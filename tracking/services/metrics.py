@@ -9,7 +9,8 @@ value)``, compared on the *stored* value as MLflow's SQL store does: NaN counts 
 tie (for example NaN and 0.0 at the same step and timestamp) the first one logged stays.
 
 Callers hold the run's row lock (``run_get_active_for_update``), so concurrent writers to one
-run cannot lose each other's latest values; the work is a fixed number of bulk queries.
+run cannot lose each other's latest values; the work is a fixed number of bulk statements,
+written by ``tracking.metric_rows`` (plain SQL: these are the hottest writes of the server).
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from django.db import transaction
-from django.db.models import Q
 
-from tracking.models import DOUBLE_MAX, LatestMetric, Metric, Run
+from tracking import metric_rows
+from tracking.metric_rows import Row
+from tracking.models import DOUBLE_MAX, Run
 from tracking.selectors.runs import run_get_active_for_update
 from tracking.services.logged_models import logged_model_metrics_log
 
@@ -48,38 +50,29 @@ def stored_value(value: float) -> tuple[float, bool]:
     return value, False
 
 
-def _recency(point: Metric) -> tuple[int, int, float]:
-    return (point.step, point.timestamp, point.value)
+def _recency(row: Row) -> tuple[int, int, float]:
+    return (row[3], row[2], row[1])
 
 
 def metrics_log(*, run: Run, points: Sequence[MetricPoint]) -> None:
-    """Store the points and advance each key's latest point: at most four queries.
+    """Store the points and advance each key's latest point: at most four statements.
 
-    The caller must hold ``run``'s row lock inside a transaction.
+    The caller must hold ``run``'s row lock inside a transaction. Points become plain rows, not
+    model instances: a batch is a thousand of them.
     """
     if not points:
         return
-    rows: dict[tuple[str, int, int, float, bool], Metric] = {}
+    rows: dict[Row, None] = {}
     for point in points:
         value, is_nan = stored_value(point.value)
-        identity = (point.key, point.timestamp, point.step, value, is_nan)
-        if identity not in rows:
-            rows[identity] = Metric(
-                workspace_id=run.workspace_id,
-                run=run,
-                key=point.key,
-                value=value,
-                timestamp=point.timestamp,
-                step=point.step,
-                is_nan=is_nan,
-            )
-    Metric.objects.bulk_create(rows.values(), ignore_conflicts=True)
+        rows[(point.key, value, point.timestamp, point.step, is_nan)] = None
+    metric_rows.history_insert(workspace_id=run.workspace_id, run_id=run.run_uuid, rows=list(rows))
 
-    newest: dict[str, Metric] = {}
-    for row in rows.values():
-        best = newest.get(row.key)
+    newest: dict[str, Row] = {}
+    for row in rows:
+        best = newest.get(row[0])
         if best is None or _recency(row) > _recency(best):
-            newest[row.key] = row
+            newest[row[0]] = row
     if len(newest) == 1:
         _advance_latest(run, next(iter(newest.values())))
     else:
@@ -87,61 +80,33 @@ def metrics_log(*, run: Run, points: Sequence[MetricPoint]) -> None:
     logged_model_metrics_log(run=run, points=points)  # spec: tracking.md §4, model_id/dataset_*
 
 
-def _newer_than(row: Metric) -> Q:
-    """Latest points that ``row`` replaces: a strictly smaller ``(step, timestamp, value)``."""
-    return (
-        Q(step__lt=row.step)
-        | Q(step=row.step, timestamp__lt=row.timestamp)
-        | Q(step=row.step, timestamp=row.timestamp, value__lt=row.value)
-    )
-
-
-def _advance_latest(run: Run, row: Metric) -> None:
+def _advance_latest(run: Run, row: Row) -> None:
     """One key: a conditional UPDATE, and an INSERT only when the key has no latest point yet.
 
-    The usual case (a newer point for a known key) is one query.
+    The usual case (a newer point for a known key) is one statement.
     """
-    fields = {"value": row.value, "timestamp": row.timestamp, "step": row.step}
-    updated = LatestMetric.objects.filter(Q(run=run, key=row.key) & _newer_than(row)).update(
-        is_nan=row.is_nan, **fields
-    )
-    if updated:
+    if metric_rows.latest_advance(workspace_id=run.workspace_id, run_id=run.run_uuid, row=row):
         return
-    LatestMetric.objects.bulk_create(
-        [
-            LatestMetric(
-                workspace_id=run.workspace_id, run=run, key=row.key, is_nan=row.is_nan, **fields
-            )
-        ],
-        ignore_conflicts=True,  # the key already has a point at least as recent
-    )
+    # Either the key has no latest point yet, or it has one at least as recent (then this
+    # insert is ignored).
+    metric_rows.latest_insert(workspace_id=run.workspace_id, run_id=run.run_uuid, rows=[row])
 
 
-def _merge_latest(run: Run, newest: dict[str, Metric]) -> None:
+def _merge_latest(run: Run, newest: dict[str, Row]) -> None:
     """Many keys: read their latest points once, then insert and update in bulk."""
-    current = {
-        key: (pk, (step, timestamp, value))
-        for pk, key, step, timestamp, value in LatestMetric.objects.filter(
-            run=run, key__in=list(newest)
-        ).values_list("pk", "key", "step", "timestamp", "value")
-    }
-    to_create: list[LatestMetric] = []
-    to_update: list[LatestMetric] = []
+    current = metric_rows.latest_read(
+        workspace_id=run.workspace_id, run_id=run.run_uuid, keys=list(newest)
+    )
+    to_create: list[Row] = []
+    to_update: list[tuple[int, Row]] = []
     for key, row in newest.items():
-        fields = {"value": row.value, "timestamp": row.timestamp, "step": row.step}
         known = current.get(key)
         if known is None:
-            to_create.append(
-                LatestMetric(
-                    workspace_id=run.workspace_id, run=run, key=key, is_nan=row.is_nan, **fields
-                )
-            )
+            to_create.append(row)
         elif _recency(row) > known[1]:
-            to_update.append(LatestMetric(pk=known[0], is_nan=row.is_nan, **fields))
-    if to_create:
-        LatestMetric.objects.bulk_create(to_create)
-    if to_update:
-        LatestMetric.objects.bulk_update(to_update, ["value", "timestamp", "step", "is_nan"])
+            to_update.append((known[0], row))
+    metric_rows.latest_insert(workspace_id=run.workspace_id, run_id=run.run_uuid, rows=to_create)
+    metric_rows.latest_replace(workspace_id=run.workspace_id, points=to_update)
 
 
 @transaction.atomic

@@ -1,0 +1,62 @@
+"""The plain-SQL metric statements write and read only the workspace they are given.
+
+They bypass the scoping manager (tracking/metric_rows.py), so each is called here with the
+workspace of one run and the run of another: nothing is written, read or changed across.
+"""
+
+from __future__ import annotations
+
+from tests.conftest import ApiClient
+from tests.factories import ExperimentFactory
+from tests.tracking.test_runs_support import create_run, post
+from tracking import metric_rows
+from tracking.models import LatestMetric, Metric
+from workspaces.context import across_workspaces
+from workspaces.models import Workspace
+
+ROW = ("m", 5.0, 1700000000009, 9, False)
+
+
+def logged_run(api: ApiClient, workspace: Workspace) -> str:
+    run = create_run(api, ExperimentFactory(workspace=workspace), workspace=workspace.name)
+    body = {"run_id": run, "key": "m", "value": 1, "timestamp": 1700000000000, "step": 0}
+    post(api, "log-metric", body, workspace.name)
+    return run
+
+
+def stored(run_id: str) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    with across_workspaces("test data"):
+        history = list(
+            Metric.objects.filter(run_id=run_id).order_by("pk").values_list("workspace_id", "value")
+        )
+        latest = list(
+            LatestMetric.objects.filter(run_id=run_id).values_list("workspace_id", "value")
+        )
+    return history, latest
+
+
+def test_statements_given_another_workspace_touch_nothing(
+    api: ApiClient, team_a: Workspace, team_b: Workspace
+) -> None:
+    run_a = logged_run(api, team_a)
+    before = stored(run_a)
+
+    # team-b's id with team-a's run: the UPDATEs and the read match nothing
+    assert not metric_rows.latest_advance(workspace_id=team_b.pk, run_id=run_a, row=ROW)
+    assert metric_rows.latest_read(workspace_id=team_b.pk, run_id=run_a, keys=["m"]) == {}
+    ((row_id, _),) = metric_rows.latest_read(
+        workspace_id=team_a.pk, run_id=run_a, keys=["m"]
+    ).values()
+    metric_rows.latest_replace(workspace_id=team_b.pk, points=[(row_id, ROW)])
+
+    assert stored(run_a) == before == ([(team_a.pk, 1.0)], [(team_a.pk, 1.0)])
+
+
+def test_statements_given_the_run_workspace_write_it(api: ApiClient, team_a: Workspace) -> None:
+    run_a = logged_run(api, team_a)
+
+    metric_rows.history_insert(workspace_id=team_a.pk, run_id=run_a, rows=[ROW, ROW])
+    advanced = metric_rows.latest_advance(workspace_id=team_a.pk, run_id=run_a, row=ROW)
+
+    assert advanced
+    assert stored(run_a) == ([(team_a.pk, 1.0), (team_a.pk, 5.0)], [(team_a.pk, 5.0)])
