@@ -8,7 +8,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 
 from config.errors import InvalidParameterValueError, ResourceDoesNotExistError
 from registry.models import (
@@ -77,23 +78,30 @@ def model_version_details(
     ]
 
 
-def latest_versions_of(model_ids: Sequence[int]) -> dict[int, list[ModelVersion]]:
-    """Per registered model, its newest version in each stage, ordered by version number."""
-    if not model_ids:
+def latest_versions_of(models: Sequence[RegisteredModel]) -> dict[int, list[ModelVersion]]:
+    """Per registered model, its newest version in each stage, ordered by version number.
+
+    One query over the versions of these models only: ``ROW_NUMBER()`` per (model, stage),
+    newest first, keeps rank 1 (a ``NOT EXISTS`` on a newer version was planned as an anti join
+    over every version of the workspace). Each version gets its model object from ``models``.
+    """
+    by_id = {model.pk: model for model in models}
+    if not by_id:
         return {}
-    newer_in_same_stage = ModelVersion.objects.filter(
-        registered_model=OuterRef("registered_model"),
-        current_stage=OuterRef("current_stage"),
-        version__gt=OuterRef("version"),
+    newest_first = Window(
+        RowNumber(),
+        partition_by=[F("registered_model_id"), F("current_stage")],
+        order_by=F("version").desc(),
     )
     rows = (
-        ModelVersion.objects.select_related("registered_model")
-        .filter(registered_model_id__in=model_ids)
-        .filter(~Exists(newer_in_same_stage))
+        ModelVersion.objects.filter(registered_model_id__in=list(by_id))
+        .annotate(stage_rank=newest_first)
+        .filter(stage_rank=1)
         .order_by("registered_model_id", "version")
     )
     latest: dict[int, list[ModelVersion]] = defaultdict(list)
     for version in rows:
+        version.registered_model = by_id[version.registered_model_id]
         latest[version.registered_model_id].append(version)
     return latest
 
@@ -114,7 +122,7 @@ def registered_model_details(models: Sequence[RegisteredModel]) -> list[Register
         )
         for model_id, alias, number in rows:
             aliases[model_id].append((alias, number))
-        latest = latest_versions_of(ids)
+        latest = latest_versions_of(models)
     all_latest = [version for model in models for version in latest.get(model.pk, [])]
     details = {
         item.version.pk: item for item in model_version_details(all_latest, with_aliases=False)
@@ -141,7 +149,7 @@ def registered_model_latest_versions(name: str, stages: Sequence[str]) -> list[M
     wanted = {canonical_stage(stage) for stage in stages}
     versions = [
         version
-        for version in latest_versions_of([model.pk]).get(model.pk, [])
+        for version in latest_versions_of([model]).get(model.pk, [])
         if not wanted or version.current_stage in wanted
     ]
     return model_version_details(versions, with_aliases=True)
