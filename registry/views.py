@@ -12,6 +12,7 @@ from rest_framework.request import Request
 
 from permissions.access import registered_models_readable_q
 from registry.selectors.details import (
+    created_model_version_details,
     model_version_artifact_open,
     model_version_details,
     model_version_download_uri,
@@ -188,16 +189,17 @@ class ModelVersionViewSet(WorkspaceViewSet):
 
     def create(self, request: Request) -> HttpResponse:
         data = self.parse(CreateModelVersionIn, request)
+        tags = tag_pairs(data.get("tags", []))
         version = model_version_create(
             name=data["name"],
             source=data["source"],
             run_id=data.get("run_id"),
             model_id=data.get("model_id"),
-            tags=tag_pairs(data.get("tags", [])),
+            tags=tags,
             run_link=data.get("run_link", ""),
             description=data.get("description", ""),
         )
-        details = model_version_details([version], with_aliases=True)[0]
+        details = created_model_version_details(version, tags=tags)
         return json_response({"model_version": ModelVersionOut.render(details)})
 
     def get_version(self, request: Request) -> HttpResponse:

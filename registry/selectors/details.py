@@ -5,7 +5,7 @@ and the latest version per stage, loaded in a constant number of queries. spec: 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db.models import F, Window
@@ -76,6 +76,19 @@ def model_version_details(
         )
         for version in versions
     ]
+
+
+def created_model_version_details(
+    version: ModelVersion, *, tags: Iterable[tuple[str, str]]
+) -> ModelVersionDetails:
+    """A version ``model_version_create`` has just made, without reading it back: it has the
+    tags it was created with (each key once, where it first came, with its last value, as the
+    service stores them, so in the order of their ids) and no aliases yet."""
+    created = [
+        ModelVersionTag(model_version=version, key=key, value=value)
+        for key, value in dict(tags).items()
+    ]
+    return ModelVersionDetails(version=version, tags=created, aliases=[])
 
 
 def latest_versions_of(models: Sequence[RegisteredModel]) -> dict[int, list[ModelVersion]]:

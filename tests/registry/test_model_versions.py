@@ -71,6 +71,18 @@ def test_create_model_version_from_a_run(api: ApiClient, run_a: Run) -> None:
     assert model["latest_versions"] == [created]
 
 
+def test_create_model_version_answers_what_get_reads_back(api: ApiClient, run_a: Run) -> None:
+    create_model(api, "m")
+    tags = [{"key": "k", "value": "1"}, {"key": "j", "value": "2"}, {"key": "k", "value": "3"}]
+
+    created = create_version(
+        api, "m", f"runs:/{run_a.run_uuid}/model", run_id=run_a.run_uuid, tags=tags
+    )
+
+    assert created["tags"] == [{"key": "k", "value": "3"}, {"key": "j", "value": "2"}]
+    assert created == ok(get_version(api, "m", "1"))["model_version"]
+
+
 def test_create_model_version_keeps_run_link(api: ApiClient, team_a: Workspace) -> None:
     create_model(api, "m")
 
