@@ -6,13 +6,23 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import transaction
+from django.db.models import F
 
 from config.errors import InvalidParameterValueError
 from registry.models import STAGE_ARCHIVED, ModelVersion, ModelVersionTag, RegisteredModel
-from registry.selectors.lookups import model_version_not_found, tags_mark_prompt
+from registry.selectors.lookups import (
+    model_version_not_found,
+    registered_model_not_found,
+    tags_mark_prompt,
+)
+from registry.selectors.webhooks import webhook_subscribed
 from registry.services import webhooks
-from registry.services.registered_models import registered_model_for_update
-from registry.services.sources import logged_model_record_version, resolve_version_source
+from registry.services.sources import (
+    SourceRun,
+    logged_model_record_version,
+    resolve_version_source,
+    source_run_artifact_uri,
+)
 from registry.validators import (
     ACTIVE_STAGES,
     canonical_stage,
@@ -20,6 +30,7 @@ from registry.validators import (
     validate_model_name,
     validate_model_version_tag,
 )
+from registry.webhooks.events import Event
 from tracking.clock import now_ms
 from tracking.validators import validate_key
 from workspaces.context import current_workspace
@@ -38,6 +49,31 @@ def _locked_version(name: str, version: str | int) -> ModelVersion:
     return found
 
 
+def _take_next_version(
+    name: str, *, now: int, event: Event, run_id: str | None
+) -> tuple[RegisteredModel, bool, SourceRun | None]:
+    """Hand out the next version number of the model ``name``: one ``UPDATE`` adds 1 to its
+    ``last_version`` (and stamps it), which also locks the row until the transaction ends, so
+    concurrent creations queue and each reads back its own number.
+
+    The read of the model also brings what the rest of the creation needs, saving a query
+    each: whether any webhook subscribes to ``event``, and the run ``run_id`` names.
+    """
+    taken = RegisteredModel.objects.filter(name=name).update(
+        last_version=F("last_version") + 1, last_updated_timestamp=now
+    )
+    if not taken:
+        raise registered_model_not_found(name)
+    models = RegisteredModel.objects.filter(name=name).annotate(
+        is_subscribed=webhook_subscribed([event])
+    )
+    if not run_id:
+        model = models.get()
+        return model, model.is_subscribed, None
+    model = models.annotate(run_artifact_uri=source_run_artifact_uri(run_id)).get()
+    return model, model.is_subscribed, SourceRun(model.run_artifact_uri)
+
+
 @transaction.atomic
 def model_version_create(
     *,
@@ -51,25 +87,24 @@ def model_version_create(
 ) -> ModelVersion:
     """Create the next version of a registered model (or prompt).
 
-    Numbers are 1, 2, 3, ... per model and never reused: the model row is locked and its
-    ``last_version`` counter taken, so concurrent creations queue instead of colliding.
+    Numbers are 1, 2, 3, ... per model and never reused: the model row's ``last_version``
+    counter is incremented in place, so concurrent creations queue instead of colliding.
     ``run_id``/``model_id`` are None when the request did not send them.
     """
     validate_model_name(name)
     tag_list = list(tags)
-    model = registered_model_for_update(name)
+    now = now_ms()
+    event = webhooks.model_version_created_event(tag_list)
+    model, subscribed, run = _take_next_version(name, now=now, event=event, run_id=run_id)
     resolved = resolve_version_source(
         source=source,
         run_id=run_id,
         model_id=model_id,
         is_prompt=tags_mark_prompt(dict(tag_list)),
+        run=run,
     )
     for key, value in tag_list:
         validate_model_version_tag(key, value)
-    now = now_ms()
-    model.last_version += 1
-    model.last_updated_timestamp = now
-    model.save(update_fields=["last_version", "last_updated_timestamp"])
     workspace = current_workspace()
     version = ModelVersion.objects.create(
         workspace=workspace,
@@ -90,7 +125,9 @@ def model_version_create(
     )
     if resolved.model_id and not tags_mark_prompt(dict(tag_list)):
         logged_model_record_version(model_id=resolved.model_id, name=name, version=version.version)
-    webhooks.webhook_notify_model_version_created(version=version, name=name, tags=tag_list)
+    webhooks.webhook_notify_model_version_created(
+        version=version, name=name, tags=tag_list, subscribed=subscribed
+    )
     return version
 
 

@@ -24,6 +24,7 @@ from typing import Final
 from urllib.parse import unquote, unquote_plus, urlparse, urlsplit
 
 from django.conf import settings
+from django.db.models import Subquery
 
 from config.errors import InvalidParameterValueError, MlflowError, ResourceDoesNotExistError
 from registry.models import ModelVersion, RegisteredModel
@@ -196,10 +197,31 @@ def is_in_workspace_locations(source: str) -> bool:
     return Experiment.objects.filter(artifact_location__in=_prefixes(source)).exists()
 
 
-def _source_run(run_id: str, source: str) -> Run:
-    """The run ``run_id`` of this workspace; any other id is an invalid source."""
+@dataclass(frozen=True)
+class SourceRun:
+    """The request's ``run_id`` as loaded with the model the version is created for (see
+    ``source_run_artifact_uri``): the run's artifact URI, None when the workspace has no such
+    run."""
+
+    artifact_uri: str | None
+
+
+def source_run_artifact_uri(run_id: str) -> Subquery:
+    """The artifact URI of the run ``run_id`` of this workspace (NULL when there is none), as a
+    subquery to annotate onto a query the caller makes anyway, so checking the run costs no
+    query of its own."""
+    return Subquery(Run.objects.filter(run_uuid=run_id).values("artifact_uri")[:1])
+
+
+def _source_run_uri(run_id: str, source: str, loaded: SourceRun | None) -> str:
+    """The artifact URI of the run ``run_id`` of this workspace (``loaded`` when the caller
+    has it); any other id is an invalid source."""
+    if loaded is not None:
+        if loaded.artifact_uri is None:
+            raise _invalid_source(source, "run_id")
+        return loaded.artifact_uri
     try:
-        return run_get(run_id)
+        return run_get(run_id).artifact_uri
     except MlflowError:
         raise _invalid_source(source, "run_id") from None
 
@@ -292,16 +314,24 @@ def _copy_of_logged_model(
 
 
 def resolve_version_source(
-    *, source: str, run_id: str | None, model_id: str | None, is_prompt: bool
+    *,
+    source: str,
+    run_id: str | None,
+    model_id: str | None,
+    is_prompt: bool,
+    run: SourceRun | None = None,
 ) -> ResolvedSource:
-    """Check a new version's ``source`` and lineage and say what to store (spec order)."""
+    """Check a new version's ``source`` and lineage and say what to store (spec order).
+
+    ``run``: the run named by ``run_id``, when the caller has loaded it already.
+    """
     if is_prompt:
         if source not in PROMPT_SOURCE_PLACEHOLDERS:
             raise InvalidParameterValueError(
                 f"Invalid prompt source: '{source}'. Prompt sources must use an MLflow placeholder."
             )
         if run_id:
-            _source_run(run_id, source)
+            _source_run_uri(run_id, source, run)
         return ResolvedSource(source, source, run_id or "", model_id or "")
     _check_host(source)
     if _is_local(source):
@@ -322,11 +352,10 @@ def resolve_version_source(
         source_run_id = parsed.path.lstrip("/").split("/", 1)[0]
         if parsed.netloc or not run_id or source_run_id != run_id:
             raise _invalid_source(source, "run_id")
-        _source_run(run_id, source)
+        _source_run_uri(run_id, source, run)
         return ResolvedSource(source, source, run_id, "")
     if run_id:
-        run = _source_run(run_id, source)
-        if is_uri_within(source, run.artifact_uri):
+        if is_uri_within(source, _source_run_uri(run_id, source, run)):
             return ResolvedSource(source, source, run_id, "")
         if _is_proxied_artifact_uri(source):
             raise _invalid_source(source, "run_id")

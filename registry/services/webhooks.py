@@ -343,11 +343,28 @@ def webhook_notify_registered_model_created(
     _notify(workspace_id=model.workspace_id, candidates=(event,), decide=_fixed(event), data=data)
 
 
+def model_version_created_event(tags: Sequence[tuple[str, str]]) -> Event:
+    """``prompt_version.created`` when a new version's tags mark a prompt, else
+    ``model_version.created``."""
+    return ev.PROMPT_VERSION_CREATED if tags_mark_prompt(dict(tags)) else ev.MODEL_VERSION_CREATED
+
+
 def webhook_notify_model_version_created(
-    *, version: ModelVersion, name: str, tags: Sequence[tuple[str, str]]
+    *,
+    version: ModelVersion,
+    name: str,
+    tags: Sequence[tuple[str, str]],
+    subscribed: bool | None = None,
 ) -> None:
     """``model_version.created``, or ``prompt_version.created`` (with the template taken out of
-    the tags) when the request's tags mark a prompt."""
+    the tags) when the request's tags mark a prompt.
+
+    ``subscribed``: what ``webhook_subscribed(model_version_created_event(tags))`` said inside
+    the creating transaction. False queues nothing and saves the lookup after the commit;
+    None (not known) looks then.
+    """
+    if subscribed is False:
+        return
     tag_map = dict(tags)
     data: dict[str, Any]
     if tags_mark_prompt(tag_map):

@@ -83,6 +83,26 @@ def test_create_model_version_answers_what_get_reads_back(api: ApiClient, run_a:
     assert created == ok(get_version(api, "m", "1"))["model_version"]
 
 
+@pytest.mark.parametrize("tag_count", [1, 3])
+def test_create_model_version_queries_do_not_grow_with_tags(
+    api: ApiClient, run_a: Run, django_assert_num_queries: Any, tag_count: int
+) -> None:
+    create_model(api, "m")
+    body = {
+        "name": "m",
+        "source": f"runs:/{run_a.run_uuid}/model",
+        "run_id": run_a.run_uuid,
+        "tags": [{"key": f"k{index}", "value": "v"} for index in range(tag_count)],
+    }
+
+    # begin; the next number (an UPDATE); the model with its run and whether a webhook
+    # subscribes; the version; its tags; commit (no webhook, so nothing after the commit)
+    with django_assert_num_queries(6):
+        response = api.call("POST", f"{VERSIONS}/create", body, workspace="team-a")
+
+    assert ok(response)["model_version"]["version"] == "1"
+
+
 def test_create_model_version_keeps_run_link(api: ApiClient, team_a: Workspace) -> None:
     create_model(api, "m")
 
