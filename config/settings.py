@@ -143,6 +143,10 @@ MLFLOW_AUTH_MAX_FAILED_LOGINS = env_int("MLFLOW_AUTH_MAX_FAILED_LOGINS", 10)
 MLFLOW_AUTH_FAILED_LOGIN_WINDOW_SECONDS = env_int("MLFLOW_AUTH_FAILED_LOGIN_WINDOW_SECONDS", 300)
 # How long a process trusts a password it has verified (0: hash every request).
 MLFLOW_AUTH_CREDENTIAL_CACHE_SECONDS = env_int("MLFLOW_AUTH_CREDENTIAL_CACHE_SECONDS", 60)
+# How long a process reuses a permission check it granted (0: check every request). The
+# revocation delay: other processes see a revoked permission, deleted user or new password
+# within it; the process that made the change sees it at once.
+MLFLOW_AUTH_DECISION_CACHE_SECONDS = env_int("MLFLOW_AUTH_DECISION_CACHE_SECONDS", 2)
 if MLFLOW_AUTH_DEFAULT_PERMISSION not in ("READ", "USE", "EDIT", "MANAGE", "NO_PERMISSIONS"):
     raise ImproperlyConfigured(
         "MLFLOW_AUTH_DEFAULT_PERMISSION must be READ, USE, EDIT, MANAGE or NO_PERMISSIONS, "

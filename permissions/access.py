@@ -31,7 +31,10 @@ in the request's workspace → ``default_permission`` in ``default`` when
 else ``default_permission``, and anyone may create.
 
 Cost: the user, the workspace row and the resource rows come back in ONE query
-(``authorize``); searches filter in SQL with ``*_readable_q`` so pages keep their size.
+(``authorize``), and none when this process granted the same caller the same request on the
+same resource within ``MLFLOW_AUTH_DECISION_CACHE_SECONDS`` (``permissions.decisions``:
+grants only, forgotten at once on every permission write here); searches filter in SQL with
+``*_readable_q`` so pages keep their size.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ from django.db.models import (
     QuerySet,
 )
 from django.db.models import Field as DjangoField
+from django.db.models.expressions import RawSQL
 from django.http import HttpRequest
 
 from config.errors import PermissionDeniedError, UnauthenticatedError
@@ -66,6 +70,7 @@ from permissions.authentication import (
     credentials_verify,
     ensure_bootstrap_admin,
 )
+from permissions.decisions import decisions
 from permissions.models import (
     ExperimentPermission,
     Level,
@@ -527,13 +532,6 @@ def _logged_model_target(model_id: str, workspace: Workspace, capability: str) -
     return _experiments_of(model, model._meta.pk.name, [model_id], workspace, capability)
 
 
-def _artifact_target(path: str, workspace: Workspace, capability: str) -> Target:
-    match = ARTIFACT_EXPERIMENT.match(path.lstrip("/"))
-    if match is None:
-        return _workspace_target(capability)
-    return _experiment_ids_target([match.group(1)], workspace, capability)
-
-
 def _infer_target(params: RequestParams, kwargs: Mapping[str, Any], path: str) -> str:
     for kwarg, target in INFERENCE_KWARGS:
         if kwarg in kwargs:
@@ -546,55 +544,127 @@ def _infer_target(params: RequestParams, kwargs: Mapping[str, Any], path: str) -
     return "workspace"
 
 
-def locate(
+# What a request names, as a hashable value: ``(target, *identifiers)``. It keys remembered
+# decisions (permissions/decisions.py) and is all ``target_of`` needs to build the query.
+Resource = tuple[str, ...] | tuple[str, tuple[str, ...]]
+NOWHERE: Resource = ("nowhere",)  # a resource outside every workspace: nobody but admins
+
+
+def resource_of(
     requirement: Requirement,
     request: HttpRequest,
     kwargs: Mapping[str, Any],
     workspace: Workspace | None,
-) -> Target:
-    """The resource a request names, as a ``Target``; 400 when a named target's id is missing."""
+) -> Resource:
+    """The resource a request names; 400 when a named target's id is missing."""
     params = RequestParams(request)
     target = requirement.target or _infer_target(params, kwargs, request.path_info)
-    capability = requirement.capability
     if target == "workspace":
-        return _workspace_target(capability)
+        return ("workspace",)
     if target == "workspace_name":
-        return _workspace_name_target(str(kwargs.get("workspace_name", "")), capability)
+        return ("workspace_name", str(kwargs.get("workspace_name", "")))
     if workspace is None:
-        return Target()  # only server-info is outside every workspace, and it needs none
+        return NOWHERE  # only server-info is outside every workspace, and it needs none
     if target == "logged_model":
-        return _logged_model_target(str(kwargs.get("model_id", "")), workspace, capability)
+        return ("logged_model", str(kwargs.get("model_id", "")))
     if target == "artifact":
-        path = kwargs.get("artifact_path") or params.value("path") or ""
-        return _artifact_target(str(path), workspace, capability)
+        path = str(kwargs.get("artifact_path") or params.value("path") or "")
+        match = ARTIFACT_EXPERIMENT.match(path.lstrip("/"))
+        return ("workspace",) if match is None else ("experiment", (match.group(1),))
     if target == "experiment":
         ids = params.values("experiment_id")
         if not ids:
             raise missing_value("experiment_id")
-        return _experiment_ids_target(ids, workspace, capability)
+        return ("experiment", tuple(ids))
     if target == "experiment_name":
         name = params.value("experiment_name")
         if name is None:
             raise missing_value("experiment_name")
-        return _experiments_of(
-            Experiment, "name", [name], workspace, capability, experiment="experiment_id"
-        )
+        return ("experiment_name", name)
     if target == "run":
         run_ids = params.values("run_id", "run_uuid", "run_ids")
         if not run_ids:
             raise missing_value("run_id")
-        return _experiments_of(Run, "run_uuid", run_ids, workspace, capability)
+        return ("run", tuple(run_ids))
     if target == "registered_model":
         name = params.value("name")
         if name is None:
             raise missing_value("name")
-        return _registered_model_target(name, workspace, capability)
+        return ("registered_model", name)
     raise ValueError(f"unknown permission target {target!r}")  # parse_requirement prevents it
+
+
+def target_of(resource: Resource, workspace: Workspace | None, capability: str) -> Target:
+    """The columns and rule that decide ``capability`` on ``resource`` (from ``resource_of``)."""
+    kind = resource[0]
+    if kind == "workspace":
+        return _workspace_target(capability)
+    if kind == "workspace_name":
+        return _workspace_name_target(str(resource[1]), capability)
+    if workspace is None or kind == NOWHERE[0]:
+        return Target()
+    if kind == "logged_model":
+        return _logged_model_target(str(resource[1]), workspace, capability)
+    if kind == "experiment":
+        return _experiment_ids_target(list(resource[1]), workspace, capability)
+    if kind == "experiment_name":
+        return _experiments_of(
+            Experiment,
+            "name",
+            [str(resource[1])],
+            workspace,
+            capability,
+            experiment="experiment_id",
+        )
+    if kind == "run":
+        return _experiments_of(Run, "run_uuid", list(resource[1]), workspace, capability)
+    if kind == "registered_model":
+        return _registered_model_target(str(resource[1]), workspace, capability)
+    raise ValueError(f"unknown resource {resource!r}")
 
 
 # ---------------------------------------------------------------------------------------------
 # Deciding one request
 # ---------------------------------------------------------------------------------------------
+
+
+# Where ``authorize`` leaves a granted check on the request, for the after-request hooks.
+GRANT_ATTRIBUTE = "permission_grant"
+# A granted capability implies those whose levels include all of its levels (update → read).
+IMPLIED_CAPABILITIES: Mapping[str, tuple[str, ...]] = {
+    capability: tuple(
+        other
+        for other, levels in CAPABILITY_LEVELS.items()
+        if CAPABILITY_LEVELS[capability] <= levels
+    )
+    for capability in CAPABILITY_LEVELS
+}
+# Resources whose rule is monotone in the level (every ``decide`` over experiments): a grant of
+# a capability there is a grant of every capability it implies. Not ``workspace_name``, whose
+# READ follows the workspace list rather than the level.
+IMPLYING_RESOURCES = frozenset({"experiment", "experiment_name", "run", "logged_model"})
+
+Caller = tuple[bytes, str]  # (digest of the Authorization header, client address)
+
+
+def _decision_key(
+    caller: Caller, workspace_pk: int | None, kind: str, capability: str, resource: Any
+) -> tuple[Any, ...]:
+    return (caller, workspace_pk, kind, capability, resource)
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A granted check of a non-admin, kept on the request (``GRANT_ATTRIBUTE``) so that the
+    after-request hooks can remember what a successful create implies."""
+
+    caller: Caller
+    workspace_pk: int | None
+    capability: str
+    resource: Resource
+    user: User
+    generation: int  # of the remembered decisions when the check was made
+    deadline: float  # nothing learned from this grant is remembered longer
 
 
 def authorize(
@@ -603,32 +673,87 @@ def authorize(
     """Authenticate the caller and apply ``requirement``; returns the user (None if public).
 
     Raises ``UnauthenticatedError`` (401) or ``PermissionDeniedError`` (403). One query
-    fetches the user with every permission column the decision needs. ``None`` (an action
+    fetches the user with every permission column the decision needs, unless this process
+    granted the same request shortly before (``permissions.decisions``). ``None`` (an action
     without a declaration) lets only admins through.
     """
     if requirement is not None and requirement.kind == "public":
         return None
-    credentials = credentials_from_header(request.META.get("HTTP_AUTHORIZATION"))
-    if credentials is None:
+    header = request.META.get("HTTP_AUTHORIZATION")
+    credentials = credentials_from_header(header)
+    if header is None or credentials is None:
         raise UnauthenticatedError(UNAUTHENTICATED_MESSAGE)
-    ensure_bootstrap_admin()
     workspace: Workspace | None = getattr(request, "workspace", None)
+    workspace_pk = workspace.pk if workspace is not None else None
+    kind = "undeclared" if requirement is None else requirement.kind
+    capability = requirement.capability if requirement is not None else ""
+    resource: Resource | None = None
+    if requirement is not None and kind == "resource":
+        resource = resource_of(requirement, request, kwargs, workspace)
+    elif kind == "self":
+        resource = ("self", RequestParams(request).value("username") or "")
+    caller: Caller = (decisions.credentials_key(header), client_ip(request))
+    key = _decision_key(caller, workspace_pk, kind, capability, resource)
+    generation = decisions.generation  # before reading: a later forget makes learning void
+    remembered = decisions.get(key) or decisions.get(caller)
+    if remembered is not None:
+        user, deadline = remembered
+        request.user = user
+        if kind == "resource" and resource is not None and not user.is_superuser:
+            grant = Grant(caller, workspace_pk, capability, resource, user, generation, deadline)
+            setattr(request, GRANT_ATTRIBUTE, grant)
+        return user
+    ensure_bootstrap_admin()
     target: Target | None = None
     columns: list[Column] = []
-    if requirement is not None and requirement.kind == "resource":
-        target = locate(requirement, request, kwargs, workspace)
+    if requirement is not None and resource is not None and kind == "resource":
+        target = target_of(resource, workspace, capability)
         if workspace is not None and settings.MLFLOW_ENABLE_WORKSPACES:
             columns.append(_own_workspace_level(workspace))
         columns.extend(target.columns)
-    ip = client_ip(request)
-    found = user_with_columns(credentials, ip, columns)
-    if found is None or not credentials_verify(found[0], credentials, ip, found[1]):
+    found = user_with_columns(credentials, caller[1], columns)
+    if found is None or not credentials_verify(found[0], credentials, caller[1], found[1]):
         raise UnauthenticatedError(UNAUTHENTICATED_MESSAGE)
     user, row = found
     request.user = user  # known from here on, so request logs name a refused caller too
-    if user.is_superuser or _allowed(requirement, target, row, user, request, workspace):
+    deadline = decisions.deadline(row.get("token_expires_at"))
+    if user.is_superuser:
+        decisions.put(caller, user, generation, deadline)
         return user
-    raise PermissionDeniedError(PERMISSION_DENIED_MESSAGE)
+    if not _allowed(requirement, target, row, user, request, workspace):
+        raise PermissionDeniedError(PERMISSION_DENIED_MESSAGE)
+    if kind == "resource" and resource is not None:
+        grant = Grant(caller, workspace_pk, capability, resource, user, generation, deadline)
+        setattr(request, GRANT_ATTRIBUTE, grant)
+        _remember(grant, resource, capability)
+    else:
+        decisions.put(key, user, generation, deadline)
+    return user
+
+
+def _remember(grant: Grant, resource: Resource, capability: str) -> None:
+    """Remember that ``grant``'s caller may do ``capability`` (and what it implies) on
+    ``resource`` in ``grant``'s workspace, for no longer than ``grant`` itself."""
+    implied = IMPLIED_CAPABILITIES[capability] if resource[0] in IMPLYING_RESOURCES else ()
+    for each in implied or (capability,):
+        key = _decision_key(grant.caller, grant.workspace_pk, "resource", each, resource)
+        decisions.put(key, grant.user, grant.generation, grant.deadline)
+
+
+def remember_created_experiment(request: HttpRequest, experiment_id: str) -> None:
+    """After the creator's MANAGE row on a new experiment is written (spec §9): the creator
+    may do everything on it, as the one query would find."""
+    grant: Grant | None = getattr(request, GRANT_ATTRIBUTE, None)
+    if grant is not None:
+        _remember(grant, ("experiment", (experiment_id,)), "manage")
+
+
+def remember_created_run(request: HttpRequest, run_id: str, experiment_id: str) -> None:
+    """After a run is created in an experiment the caller was granted: the same capabilities
+    on the run, which the one query would resolve through the run's experiment."""
+    grant: Grant | None = getattr(request, GRANT_ATTRIBUTE, None)
+    if grant is not None and grant.resource == ("experiment", (experiment_id,)):
+        _remember(grant, ("run", (run_id,)), grant.capability)
 
 
 def _own_workspace_level(workspace: Workspace) -> Column:
@@ -677,25 +802,58 @@ def _nothing() -> Q:
     return Q(pk__in=[])
 
 
+def _in_subquery(field: str, sql: str, params: Iterable[Any]) -> Q:
+    """``field IN (sql)`` with an uncorrelated subquery over permission rows.
+
+    Written as SQL because the ORM took ~2 ms of Python to compose the correlated ``Exists``
+    form on every search; an uncorrelated ``IN`` also runs once per query, not once per row.
+    """
+    return Q(**{f"{field}__in": RawSQL(sql, tuple(params))})  # noqa: S611 (identifiers quoted, values bound)
+
+
+def _readable_levels() -> list[str]:
+    return sorted(CAPABILITY_LEVELS["read"])
+
+
+def _workspace_rows_sql(user: User, readable: bool) -> tuple[str, list[Any]]:
+    """The ids of the workspaces where ``user`` has a row (that can read, if ``readable``)."""
+    rows = _table(WorkspacePermission)
+    sql = (
+        f"SELECT p.{_column(WorkspacePermission, 'for_workspace')} FROM {rows} p "  # noqa: S608 (identifiers quoted, values bound)
+        f"WHERE p.{_column(WorkspacePermission, 'user')} = %s"
+    )
+    params: list[Any] = [user.pk]
+    if readable:
+        levels = _readable_levels()
+        sql += f" AND p.{_column(WorkspacePermission, 'permission')} IN ({_placeholders(levels)})"
+        params.extend(levels)
+    return sql, params
+
+
 def _workspace_readable_q(user: User, workspace_field: str) -> Q | None:
     """Rows whose workspace the user may read; None means every workspace qualifies."""
     readable = CAPABILITY_LEVELS["read"]
     if not settings.MLFLOW_ENABLE_WORKSPACES:
         return None if default_permission() in readable else _nothing()
-    rows = WorkspacePermission.objects.filter(user=user, for_workspace=OuterRef(workspace_field))
-    condition = Q(Exists(rows.filter(permission__in=list(readable))))
+    condition = _in_subquery(workspace_field, *_workspace_rows_sql(user, readable=True))
     if settings.MLFLOW_AUTH_GRANT_DEFAULT_WORKSPACE_ACCESS and default_permission() in readable:
-        condition |= Q(**{f"{workspace_field}__name": DEFAULT_WORKSPACE}) & ~Q(Exists(rows))
+        any_rows, any_params = _workspace_rows_sql(user, readable=False)
+        workspace_id = _column(Workspace, "id")
+        condition |= _in_subquery(
+            workspace_field,
+            f"SELECT w.{workspace_id} FROM {_table(Workspace)} w "  # noqa: S608 (identifiers quoted, values bound)
+            f"WHERE w.{_column(Workspace, 'name')} = %s AND w.{workspace_id} NOT IN ({any_rows})",
+            [DEFAULT_WORKSPACE, *any_params],
+        )
     return condition
 
 
-def _explicit_or_workspace(explicit_any: QuerySet[Any], user: User, workspace_field: str) -> Q:
-    readable = list(CAPABILITY_LEVELS["read"])
-    explicit_ok = Q(Exists(explicit_any.filter(permission__in=readable)))
+def _explicit_or_workspace(explicit_ok: Q, explicit_any: Q, user: User, workspace_field: str) -> Q:
+    """Readable through an explicit row, or, without any explicit row, through the workspace."""
     workspace_ok = _workspace_readable_q(user, workspace_field)
     if workspace_ok is None:
-        return explicit_ok | ~Q(Exists(explicit_any))
-    return explicit_ok | (workspace_ok & ~Q(Exists(explicit_any)))
+        return explicit_ok | ~explicit_any
+    return explicit_ok | (workspace_ok & ~explicit_any)
 
 
 def experiments_readable_q(
@@ -710,10 +868,20 @@ def experiments_readable_q(
         return Q()
     if not isinstance(user, User):
         return _nothing()
-    explicit = ExperimentPermission.objects.filter(
-        user=user, experiment_id=OuterRef(experiment_field)
+    rows = (
+        f"SELECT p.{_column(ExperimentPermission, 'experiment')} "  # noqa: S608 (identifiers quoted, values bound)
+        f"FROM {_table(ExperimentPermission)} p "
+        f"WHERE p.{_column(ExperimentPermission, 'user')} = %s"
     )
-    return _explicit_or_workspace(explicit, user, workspace_field)
+    levels = _readable_levels()
+    permission = _column(ExperimentPermission, "permission")
+    explicit_ok = _in_subquery(
+        experiment_field,
+        f"{rows} AND p.{permission} IN ({_placeholders(levels)})",
+        [user.pk, *levels],
+    )
+    explicit_any = _in_subquery(experiment_field, rows, [user.pk])
+    return _explicit_or_workspace(explicit_ok, explicit_any, user, workspace_field)
 
 
 def registered_models_readable_q(
@@ -725,10 +893,12 @@ def registered_models_readable_q(
         return Q()
     if not isinstance(user, User):
         return _nothing()
+    # (workspace, name) pairs: correlated, as not every database compares row values with IN.
     explicit = RegisteredModelPermission.objects.filter(
         user=user, for_workspace=OuterRef(workspace_field), name=OuterRef(name_field)
     )
-    return _explicit_or_workspace(explicit, user, workspace_field)
+    explicit_ok = Q(Exists(explicit.filter(permission__in=_readable_levels())))
+    return _explicit_or_workspace(explicit_ok, Q(Exists(explicit)), user, workspace_field)
 
 
 def workspaces_visible(user: UserLike) -> QuerySet[Workspace]:
@@ -742,10 +912,7 @@ def workspaces_visible(user: UserLike) -> QuerySet[Workspace]:
         return workspaces
     if not isinstance(user, User):
         return workspaces.none()
-    readable = WorkspacePermission.objects.filter(
-        user=user, for_workspace=OuterRef("pk"), permission__in=list(CAPABILITY_LEVELS["read"])
-    )
-    condition = Q(Exists(readable))
+    condition = _in_subquery("pk", *_workspace_rows_sql(user, readable=True))
     if settings.MLFLOW_AUTH_GRANT_DEFAULT_WORKSPACE_ACCESS:
         condition |= Q(name=DEFAULT_WORKSPACE)
     return workspaces.filter(condition)

@@ -5,7 +5,8 @@ routes when authentication is on (``/version``; spec §2: only ``/health``, ``/s
 ``/favicon.ico`` are public) and, after a successful answer, does what MLflow's after-request
 hooks do (spec §9, §6.2): the creator of an experiment or registered model gets MANAGE on it,
 and a registered model's rows follow its rename and delete. It sits inside the workspace
-middleware, so the request's workspace is active.
+middleware, so the request's workspace is active. Every POST to the admin site forgets the
+remembered authorization decisions (``permissions.decisions``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,15 @@ from django.http import HttpRequest, HttpResponse
 from rest_framework.views import APIView
 
 from config.errors import MlflowError, error_response
-from permissions.access import authorize, is_public_path, plain_view_requirement
+from permissions.access import (
+    GRANT_ATTRIBUTE,
+    authorize,
+    is_public_path,
+    plain_view_requirement,
+    remember_created_experiment,
+    remember_created_run,
+)
+from permissions.decisions import decisions_forget
 from permissions.services import (
     experiment_permission_grant_creator,
     registered_model_permission_grant_creator,
@@ -30,6 +39,7 @@ from permissions.services import (
 
 logger = logging.getLogger(__name__)
 API_PREFIXES = ("/api/", "/ajax-api/")
+ADMIN_PREFIX = "/admin/"
 
 
 def _json(content: bytes) -> dict[str, Any]:
@@ -44,6 +54,16 @@ def _grant_experiment_creator(request: HttpRequest, response: HttpResponse) -> N
     experiment_id = _json(response.content).get("experiment_id")
     if experiment_id is not None and request.user.is_authenticated:
         experiment_permission_grant_creator(user=request.user, experiment_id=int(experiment_id))
+        remember_created_experiment(request, str(experiment_id))
+
+
+def _learn_created_run(request: HttpRequest, response: HttpResponse) -> None:
+    """Not a hook of the reference: saves the first request on a new run its one query."""
+    if getattr(request, GRANT_ATTRIBUTE, None) is None:
+        return  # an admin, or a check this process did not grant
+    info = (_json(response.content).get("run") or {}).get("info") or {}
+    if info.get("run_id") and info.get("experiment_id") is not None:
+        remember_created_run(request, str(info["run_id"]), str(info["experiment_id"]))
 
 
 def _grant_registered_model_creator(request: HttpRequest, response: HttpResponse) -> None:
@@ -75,9 +95,11 @@ def _delete_registered_model(request: HttpRequest, response: HttpResponse) -> No
         )
 
 
-# spec §9, §6.2: route (without /api/ or /ajax-api/) → what follows a successful answer.
+# spec §9, §6.2: route (without /api/ or /ajax-api/) → what follows a successful answer; and
+# what a successful create tells ``permissions.decisions`` about the caller's next requests.
 AFTER_REQUEST_HOOKS: Mapping[str, Callable[[HttpRequest, HttpResponse], None]] = {
     "2.0/mlflow/experiments/create": _grant_experiment_creator,
+    "2.0/mlflow/runs/create": _learn_created_run,
     "2.0/mlflow/registered-models/create": _grant_registered_model_creator,
     "2.0/mlflow/registered-models/rename": _rename_registered_model,
     "2.0/mlflow/registered-models/delete": _delete_registered_model,
@@ -99,6 +121,10 @@ class AuthMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
+        if request.method == "POST" and request.path_info.startswith(ADMIN_PREFIX):
+            # An admin-site edit (users, tokens, permission rows, inlines, moves) may take a
+            # permission away: remembered decisions are forgotten after every one.
+            decisions_forget()
         if settings.MLFLOW_AUTH_ENABLED and 200 <= response.status_code < 300:
             route = _route(request.path_info)
             hook = AFTER_REQUEST_HOOKS.get(route) if route is not None else None
@@ -116,7 +142,7 @@ class AuthMiddleware:
         if not settings.MLFLOW_AUTH_ENABLED:
             return None
         path = request.path_info
-        if is_public_path(path) or path.startswith("/admin/"):
+        if is_public_path(path) or path.startswith(ADMIN_PREFIX):
             return None  # the admin site has its own session login
         view_class = getattr(view_func, "cls", None)
         if isinstance(view_class, type) and issubclass(view_class, APIView):

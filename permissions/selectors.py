@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from config.errors import ResourceDoesNotExistError
 from permissions.authentication import BasicCredentials, Credentials, token_hash
@@ -51,7 +52,7 @@ def user_with_columns(
 ) -> tuple[User, dict[str, Any]] | None:
     """The active user the credentials name and the values of ``columns`` for them, in ONE
     query; None when no such user exists. ``recent_failures`` (login throttling) is always
-    among the values."""
+    among the values, and for a bearer token ``token_expires_at`` (aware, or None)."""
     cutoff = timezone.now() - timedelta(seconds=settings.MLFLOW_AUTH_FAILED_LOGIN_WINDOW_SECONDS)
     failures = Column(
         "recent_failures",
@@ -65,37 +66,61 @@ def user_with_columns(
             connection.ops.adapt_datetimefield_value(cutoff),
         ),
     )
-    selected = [f"u.{_quote(field.column or field.name)}" for field in User._meta.concrete_fields]
-    params: list[Any] = []
-    for column in (failures, *columns):
-        selected.append(f"({column.sql}) AS {_quote(column.alias)}")
-        params.extend(column.params)
+    all_columns = [failures, *columns]
     active = f"u.{_field(User, 'is_active')} = %s"
+    where_params: list[Any]
     if isinstance(credentials, BasicCredentials):
         where = f"u.{_field(User, 'username')} = %s AND {active}"
-        params.extend([credentials.username, True])
+        where_params = [credentials.username, True]
     else:
+        tokens = _quote(Token._meta.db_table)
         expires = _field(Token, "expires_at")
+        key_hash = token_hash(credentials.token)
+        all_columns.append(
+            Column(
+                "token_expires_at",
+                f"SELECT t.{expires} FROM {tokens} t WHERE t.{_field(Token, 'key_hash')} = %s",  # noqa: S608 (identifiers quoted, values bound)
+                (key_hash,),
+            )
+        )
         where = (
             f"{active} AND u.{USER_PK} IN (SELECT t.{_field(Token, 'user')} "  # noqa: S608 (identifiers quoted, values bound)
-            f"FROM {_quote(Token._meta.db_table)} t WHERE t.{_field(Token, 'key_hash')} = %s "
+            f"FROM {tokens} t WHERE t.{_field(Token, 'key_hash')} = %s "
             f"AND (t.{expires} IS NULL OR t.{expires} > %s))"
         )
-        params.extend(
-            [
-                True,
-                token_hash(credentials.token),
-                connection.ops.adapt_datetimefield_value(timezone.now()),
-            ]
-        )
+        where_params = [
+            True,
+            key_hash,
+            connection.ops.adapt_datetimefield_value(timezone.now()),
+        ]
+    selected = [f"u.{_quote(field.column or field.name)}" for field in User._meta.concrete_fields]
+    params: list[Any] = []
+    for column in all_columns:
+        selected.append(f"({column.sql}) AS {_quote(column.alias)}")
+        params.extend(column.params)
+    params.extend(where_params)
     sql = f"SELECT {', '.join(selected)} FROM {_quote(User._meta.db_table)} u WHERE {where}"  # noqa: S608 (identifiers quoted, values bound)
     found = list(User.objects.raw(sql, params))
     if not found:
         return None
     user = found[0]
-    values = {column.alias: getattr(user, column.alias) for column in (failures, *columns)}
+    values = {column.alias: getattr(user, column.alias) for column in all_columns}
     values["recent_failures"] = values["recent_failures"] or 0
+    if "token_expires_at" in values:
+        values["token_expires_at"] = _aware(values["token_expires_at"])
     return user, values
+
+
+def _aware(value: Any) -> datetime | None:
+    """A datetime column read through raw SQL: SQLite gives text, MySQL a naive UTC value."""
+    if value is None:
+        return None
+    expired = datetime.min.replace(tzinfo=UTC)  # an unreadable value: treat as expired
+    if isinstance(value, str):
+        value = parse_datetime(value) or expired
+    if not isinstance(value, datetime):
+        return expired
+    return value if timezone.is_aware(value) else value.replace(tzinfo=UTC)
 
 
 def user_get(username: str) -> User:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -17,6 +18,7 @@ from config.errors import (
     ResourceDoesNotExistError,
 )
 from permissions.authentication import new_token_secret, token_hash
+from permissions.decisions import decisions_forget
 from permissions.models import (
     ExperimentPermission,
     Level,
@@ -36,6 +38,7 @@ from workspaces.models import Workspace
 from workspaces.selectors import workspace_get
 
 logger = logging.getLogger(__name__)
+PermissionRow = TypeVar("PermissionRow", ExperimentPermission, RegisteredModelPermission)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -60,6 +63,7 @@ def user_create(*, username: str, password: str, is_admin: bool = False) -> User
 @transaction.atomic
 def user_set_password(*, username: str, password: str) -> None:
     """Change a password; the creation rule applies (the reference forgets to check, §16.6)."""
+    decisions_forget()
     user = user_get(username)
     validate_password(password)
     user.set_password(password)
@@ -69,6 +73,7 @@ def user_set_password(*, username: str, password: str) -> None:
 @transaction.atomic
 def user_set_admin(*, username: str, is_admin: bool) -> None:
     """Make a user an admin or not; admins may also use the Django admin site."""
+    decisions_forget()
     user = user_get(username)
     user.is_superuser = is_admin
     user.is_staff = is_admin
@@ -78,6 +83,7 @@ def user_set_admin(*, username: str, is_admin: bool) -> None:
 @transaction.atomic
 def user_delete(*, username: str) -> None:
     """Delete a user with their tokens and permission rows (the reference refuses, §16.1)."""
+    decisions_forget()
     user_get(username).delete()
 
 
@@ -136,6 +142,7 @@ def experiment_permission_create(
     differs from reference: the experiment must exist here (404 otherwise), because rows are
     deleted with their experiment and so cannot point at none (spec §16.3).
     """
+    decisions_forget()
     validate_level(permission)
     user = user_get(username)
     experiment = experiment_get(experiment_id)
@@ -154,6 +161,7 @@ def experiment_permission_create(
 @transaction.atomic
 def experiment_permission_update(*, experiment_id: int, username: str, permission: str) -> None:
     """Change a user's existing level on an experiment."""
+    decisions_forget()
     validate_level(permission)
     row = experiment_permission_get(experiment_id=experiment_id, user=user_get(username))
     row.permission = permission
@@ -163,13 +171,17 @@ def experiment_permission_update(*, experiment_id: int, username: str, permissio
 @transaction.atomic
 def experiment_permission_delete(*, experiment_id: int, username: str) -> None:
     """Remove a user's row on an experiment."""
+    decisions_forget()
     experiment_permission_get(experiment_id=experiment_id, user=user_get(username)).delete()
 
 
 def experiment_permission_grant_creator(*, user: User, experiment_id: int) -> None:
-    """The creator of an experiment gets MANAGE on it, admins too (spec §9). Idempotent."""
-    ExperimentPermission.objects.update_or_create(
-        experiment_id=experiment_id, user=user, defaults={"permission": Level.MANAGE}
+    """The creator of an experiment gets MANAGE on it, admins too (spec §9). Idempotent.
+
+    Remembered decisions stay: MANAGE allows everything, so it takes nothing away."""
+    _grant_manage(
+        ExperimentPermission(experiment_id=experiment_id, user=user, permission=Level.MANAGE),
+        unique_fields=["user", "experiment"],
     )
 
 
@@ -183,6 +195,7 @@ def registered_model_permission_create(
     *, workspace: Workspace, name: str, username: str, permission: str
 ) -> RegisteredModelPermission:
     """Give a user a level on a registered model or prompt name of ``workspace``."""
+    decisions_forget()
     validate_level(permission)
     user = user_get(username)
     try:
@@ -202,6 +215,7 @@ def registered_model_permission_update(
     *, workspace: Workspace, name: str, username: str, permission: str
 ) -> None:
     """Change a user's existing level on a registered model or prompt."""
+    decisions_forget()
     validate_level(permission)
     row = registered_model_permission_get(workspace=workspace, name=name, user=user_get(username))
     row.permission = permission
@@ -211,6 +225,7 @@ def registered_model_permission_update(
 @transaction.atomic
 def registered_model_permission_delete(*, workspace: Workspace, name: str, username: str) -> None:
     """Remove a user's row on a registered model or prompt."""
+    decisions_forget()
     registered_model_permission_get(
         workspace=workspace, name=name, user=user_get(username)
     ).delete()
@@ -219,14 +234,37 @@ def registered_model_permission_delete(*, workspace: Workspace, name: str, usern
 def registered_model_permission_grant_creator(
     *, user: User, workspace: Workspace, name: str
 ) -> None:
-    """The creator of a registered model or prompt gets MANAGE on it (spec §9). Idempotent."""
-    RegisteredModelPermission.objects.update_or_create(
-        for_workspace=workspace, name=name, user=user, defaults={"permission": Level.MANAGE}
+    """The creator of a registered model or prompt gets MANAGE on it (spec §9). Idempotent.
+
+    Remembered decisions stay: MANAGE allows everything, so it takes nothing away."""
+    _grant_manage(
+        RegisteredModelPermission(
+            for_workspace=workspace, name=name, user=user, permission=Level.MANAGE
+        ),
+        unique_fields=["for_workspace", "name", "user"],
     )
+
+
+def _grant_manage(row: PermissionRow, unique_fields: list[str]) -> None:
+    """Insert ``row`` or raise the existing one to MANAGE, in one statement where the database
+    has an upsert (the creator hooks run after every create: update_or_create costs a
+    transaction, a locking read and a savepoint)."""
+    manager = type(row)._default_manager
+    features = connection.features
+    if features.supports_update_conflicts_with_target:  # PostgreSQL, SQLite: ON CONFLICT
+        manager.bulk_create(
+            [row], update_conflicts=True, unique_fields=unique_fields, update_fields=["permission"]
+        )
+    elif features.supports_update_conflicts:  # MySQL, MariaDB: ON DUPLICATE KEY UPDATE
+        manager.bulk_create([row], update_conflicts=True, update_fields=["permission"])
+    else:
+        lookup = {name: getattr(row, name) for name in unique_fields}
+        manager.update_or_create(**lookup, defaults={"permission": row.permission})
 
 
 def registered_model_permissions_rename(*, workspace: Workspace, name: str, new_name: str) -> None:
     """Move every row of a renamed registered model to its new name (spec §6.2)."""
+    decisions_forget()
     RegisteredModelPermission.objects.filter(for_workspace=workspace, name=name).update(
         name=new_name
     )
@@ -234,6 +272,7 @@ def registered_model_permissions_rename(*, workspace: Workspace, name: str, new_
 
 def registered_model_permissions_delete(*, workspace: Workspace, name: str) -> None:
     """Delete every row of a deleted registered model, so a new one inherits none (§16.3)."""
+    decisions_forget()
     RegisteredModelPermission.objects.filter(for_workspace=workspace, name=name).delete()
 
 
@@ -246,6 +285,7 @@ def workspace_permission_set(
     *, workspace_name: str, username: str, permission: str
 ) -> WorkspacePermission:
     """Create or replace a user's level on a workspace (an upsert)."""
+    decisions_forget()
     validate_level(permission)
     user = user_get(username)
     workspace = workspace_get(workspace_name)
@@ -264,6 +304,7 @@ def workspace_permission_set(
 @transaction.atomic
 def workspace_permission_delete(*, workspace_name: str, username: str) -> None:
     """Remove a user's level on a workspace."""
+    decisions_forget()
     user = user_get(username)
     deleted, _ = WorkspacePermission.objects.filter(
         for_workspace__name=workspace_name, user=user
@@ -281,7 +322,11 @@ def workspace_permission_delete(*, workspace_name: str, username: str) -> None:
 
 
 def login_failure_record(*, username: str, client_ip: str) -> None:
-    """Count a failed password check, starting a new window when the last one has passed."""
+    """Count a failed password check, starting a new window when the last one has passed.
+
+    Remembered decisions are forgotten, so this process applies a lock at once and the next
+    successful login reaches the database and clears the count."""
+    decisions_forget()
     now = timezone.now()
     cutoff = now - timedelta(seconds=settings.MLFLOW_AUTH_FAILED_LOGIN_WINDOW_SECONDS)
     rows = LoginFailure.objects.filter(username=username, client_ip=client_ip)

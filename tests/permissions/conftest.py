@@ -17,6 +17,7 @@ from django.contrib.auth.models import User
 
 from permissions.access import registered_model_class
 from permissions.authentication import reset_bootstrap_state, verified_passwords
+from permissions.decisions import decisions
 from permissions.models import ExperimentPermission, RegisteredModelPermission, WorkspacePermission
 from tests.conftest import ApiClient
 from tests.factories import ExperimentFactory, RunFactory, WorkspaceFactory
@@ -104,9 +105,11 @@ def auth_settings(settings: Any) -> Iterator[Any]:
     settings.MLFLOW_AUTH_ADMIN_PASSWORD = ""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     verified_passwords.clear()
+    decisions.clear()
     reset_bootstrap_state()
     yield settings
     verified_passwords.clear()
+    decisions.clear()
     reset_bootstrap_state()
 
 

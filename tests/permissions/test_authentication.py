@@ -200,10 +200,11 @@ def test_issue_token_command_prints_a_working_token(
 
 
 def test_a_password_is_hashed_once_per_cache_window(
-    as_user: AuthApi, seed: Seed, monkeypatch: pytest.MonkeyPatch
+    as_user: AuthApi, seed: Seed, monkeypatch: pytest.MonkeyPatch, settings: Any
 ) -> None:
     from django.contrib.auth.hashers import check_password
 
+    settings.MLFLOW_AUTH_DECISION_CACHE_SECONDS = 0  # every request reaches the password check
     calls: list[str] = []
 
     def counting(password: str, encoded: str) -> bool:

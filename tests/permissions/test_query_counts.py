@@ -1,5 +1,6 @@
-"""Authentication and the permission check cost exactly one query per request: the user, their
-workspace row and their rows on the resource come back together (STYLE §7)."""
+"""Authentication and the permission check cost at most one query per request: the user, their
+workspace row and their rows on the resource come back together (STYLE §7); a request this
+process granted moments ago costs none (permissions/decisions.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from permissions.decisions import decisions
 from permissions.services import token_issue
 from tests.conftest import ApiClient
 from tests.permissions.conftest import Seed, basic
@@ -65,24 +67,46 @@ def count(
     return len(queries)
 
 
+def headers_of(seed: Seed, who: str) -> dict[str, str]:
+    if who == "token":
+        return {"Authorization": f"Bearer {token_issue(user=seed.users['carol'])}"}
+    return basic(who)
+
+
 @pytest.mark.parametrize("index", range(8))
 @pytest.mark.parametrize("who", ["carol", "admin", "token"])
-def test_auth_adds_exactly_one_query(
+def test_auth_adds_exactly_one_query_when_not_remembered(
     api: ApiClient, seed: Seed, settings: Any, index: int, who: str
 ) -> None:
     method, path, data, workspace = requests_of(seed)[index]
-    if who == "token":
-        headers = {"Authorization": f"Bearer {token_issue(user=seed.users['carol'])}"}
-    else:
-        headers = basic(who)
+    headers = headers_of(seed, who)
     count(api, method, path, data, workspace, headers)  # warm: password verified once
 
     settings.MLFLOW_AUTH_ENABLED = False
     off = count(api, method, path, data, workspace, {})
     settings.MLFLOW_AUTH_ENABLED = True
+    decisions.clear()  # the cold path: a request this process has not granted lately
     on = count(api, method, path, data, workspace, headers)
 
     assert on == off + 1, path
+
+
+@pytest.mark.parametrize("index", range(8))
+@pytest.mark.parametrize("who", ["carol", "admin", "token"])
+def test_a_repeated_request_adds_no_query(
+    api: ApiClient, seed: Seed, settings: Any, index: int, who: str
+) -> None:
+    method, path, data, workspace = requests_of(seed)[index]
+    headers = headers_of(seed, who)
+    settings.MLFLOW_AUTH_ENABLED = False
+    count(api, method, path, data, workspace, {})  # warm: the workspace is resolved
+    off = count(api, method, path, data, workspace, {})
+    settings.MLFLOW_AUTH_ENABLED = True  # (changing an auth setting forgets every decision)
+
+    count(api, method, path, data, workspace, headers)  # granted: remembered for a while
+    on = count(api, method, path, data, workspace, headers)
+
+    assert on == off, path
 
 
 def test_auth_off_adds_no_query_and_reads_no_credentials(
@@ -91,6 +115,7 @@ def test_auth_off_adds_no_query_and_reads_no_credentials(
     settings.MLFLOW_AUTH_ENABLED = False
     path = "/api/2.0/mlflow/experiments/get"
     query = {"experiment_id": seed.exp("exp-shared")}
+    api.call("GET", path, workspace="team-a", query=query)  # warm: the workspace is resolved
 
     with CaptureQueriesContext(connection) as anonymous:
         api.call("GET", path, workspace="team-a", query=query)

@@ -350,7 +350,12 @@ def test_the_creator_row_outlives_the_workspace_grant(as_user: AuthApi, seed: Se
         "erin", "POST", f"{API}/experiments/create", {"name": "erins-exp"}, workspace="team-b"
     )
     experiment_id = created.json()["experiment_id"]
-    WorkspacePermission.objects.filter(user=seed.users["erin"]).delete()
+    as_user(
+        "admin",
+        "DELETE",
+        "/api/3.0/mlflow/workspaces/team-b/permissions",
+        query={"username": "erin"},
+    )
 
     read = as_user(
         "erin",
