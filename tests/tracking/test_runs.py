@@ -26,7 +26,7 @@ from tests.tracking.test_runs_support import (
 from tracking.models import Experiment, Run, RunTag
 from tracking.selectors.runs import runs_with_data
 from tracking.serializers.runs import RunOut
-from workspaces.context import in_workspace
+from workspaces.context import across_workspaces, in_workspace
 from workspaces.models import Workspace
 
 GENERATED_NAME = re.compile(r"^[a-z]+-[a-z]+-\d{1,3}$")
@@ -616,3 +616,29 @@ def test_runs_with_data_loads_many_runs_in_a_fixed_number_of_queries(
         "params": [{"key": "p", "value": "2"}],
         "tags": [{"key": "mlflow.runName", "value": "r2"}],
     }
+
+
+def test_runs_with_data_reads_each_run_only_in_its_own_workspace(
+    api: ApiClient, experiment: Experiment, team_a: Workspace, team_b: Workspace
+) -> None:
+    # runs_with_data reads logged values with plain SQL that names the workspace itself
+    run_a = create_run(api, experiment, run_name="a")
+    run_b = create_run(api, ExperimentFactory(workspace=team_b), workspace="team-b", run_name="b")
+    for run_id, workspace in ((run_a, "team-a"), (run_b, "team-b")):
+        body = {"run_id": run_id, "params": [{"key": "p", "value": workspace}]}
+        post(
+            api,
+            "log-batch",
+            {**body, "metrics": [{"key": "m", "value": 1, "timestamp": 1}]},
+            workspace,
+        )
+    with across_workspaces("test data"):
+        runs = list(Run.objects.filter(run_uuid__in=[run_a, run_b]).order_by("run_name"))
+        both = runs_with_data(runs)
+        # a run handed over with another workspace's id reads nothing
+        runs[0].workspace_id = team_b.pk
+        moved = runs_with_data(runs[:1])
+
+    assert [[p.value for p in data.params] for data in both] == [["team-a"], ["team-b"]]
+    assert [len(data.metrics) for data in both] == [1, 1]
+    assert (moved[0].params, moved[0].metrics, moved[0].tags) == ([], [], [])
