@@ -52,6 +52,7 @@ from tracking.search.rules import (
     trim_backticks,
     validate_filter,
 )
+from workspaces.context import scope_filter
 
 REGISTERED_MODELS_MAX_RESULTS_DEFAULT: Final = 100
 REGISTERED_MODELS_MAX_RESULTS_LIMIT: Final = 1000
@@ -358,17 +359,20 @@ def registered_model_search(
     keys = parse_model_order_by(order_by)
     offset = decode_page_token(page_token)
     querying_prompts = _is_querying_prompts(clauses)
-    tags = RegisteredModelTag.objects.filter(registered_model=OuterRef("pk"))
-    conditions = _attribute_conditions(clauses) + _tag_conditions(
-        clauses, tags, keep_prompt_clauses=querying_prompts
-    )
-    models = RegisteredModel.objects.filter(*conditions)
-    if visible is not None:
-        models = models.filter(visible)
+    conditions = _attribute_conditions(clauses)
+    if any(clause.entity == "tag" for clause in clauses):
+        tags = RegisteredModelTag.objects.filter(registered_model=OuterRef("pk"))
+        conditions += _tag_conditions(clauses, tags, keep_prompt_clauses=querying_prompts)
+    if visible:
+        conditions.append(visible)
     if not querying_prompts:
-        prompt_tags = tags.filter(key=IS_PROMPT_TAG_KEY).filter(_is_true())
-        models = models.exclude(Exists(prompt_tags))
-    models = models.order_by(*_ordering(keys, [("name", True)]))
+        prompt_tags = RegisteredModelTag.objects.filter(
+            _is_true(), registered_model=OuterRef("pk"), key=IS_PROMPT_TAG_KEY
+        )
+        conditions.append(~Exists(prompt_tags))
+    models = RegisteredModel.objects.filter(*conditions).order_by(
+        *_ordering(keys, [("name", True)])
+    )
     page = page_from_rows(
         list(models[offset : offset + limit + 1]), offset=offset, max_results=limit
     )
@@ -397,20 +401,25 @@ def model_version_search(
     keys = parse_version_order_by(order_by)
     offset = decode_page_token(page_token)
     querying_prompts = _is_querying_prompts(clauses)
-    tags = ModelVersionTag.objects.filter(model_version=OuterRef("pk"))
-    conditions = _attribute_conditions(clauses) + _tag_conditions(
-        clauses, tags, keep_prompt_clauses=querying_prompts
-    )
-    versions = ModelVersion.objects.select_related("registered_model").filter(*conditions)
-    if visible is not None:
-        versions = versions.filter(visible)
+    conditions = _attribute_conditions(clauses)
+    if any(clause.entity == "tag" for clause in clauses):
+        tags = ModelVersionTag.objects.filter(model_version=OuterRef("pk"))
+        conditions += _tag_conditions(clauses, tags, keep_prompt_clauses=querying_prompts)
+    if any(clause.key == "registered_model__name" for clause in clauses):
+        # The model's own workspace condition lets its (workspace, name) index find the name.
+        scope = {f"registered_model__{key}": value for key, value in scope_filter().items()}
+        conditions.append(Q(**scope))
+    if visible:
+        conditions.append(visible)
     if not querying_prompts:
         # As the reference: a model with any prompt-tagged version is a prompt.
         prompt_versions = ModelVersionTag.objects.filter(
+            _is_true(),
             model_version__registered_model=OuterRef("registered_model"),
             key=IS_PROMPT_TAG_KEY,
-        ).filter(_is_true())
-        versions = versions.exclude(Exists(prompt_versions))
+        )
+        conditions.append(~Exists(prompt_versions))
+    versions = ModelVersion.objects.select_related("registered_model").filter(*conditions)
     ordering = _ordering(keys, [("registered_model__name", True), ("version", False)])
     rows = list(versions.order_by(*ordering)[offset : offset + limit + 1])
     page = page_from_rows(rows, offset=offset, max_results=limit)
