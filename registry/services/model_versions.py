@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import CharField, Value
 
 from config.errors import InvalidParameterValueError
 from registry.models import STAGE_ARCHIVED, ModelVersion, ModelVersionTag, RegisteredModel
@@ -49,29 +49,32 @@ def _locked_version(name: str, version: str | int) -> ModelVersion:
     return found
 
 
-def _take_next_version(
-    name: str, *, now: int, event: Event, run_id: str | None
+def _locked_model(
+    name: str, *, event: Event, run_id: str | None
 ) -> tuple[RegisteredModel, bool, SourceRun | None]:
-    """Hand out the next version number of the model ``name``: one ``UPDATE`` adds 1 to its
-    ``last_version`` (and stamps it), which also locks the row until the transaction ends, so
-    concurrent creations queue and each reads back its own number.
+    """The registered model ``name``, row-locked until the transaction ends (creators of its
+    versions queue here), read together with what the rest of the creation needs, saving a
+    query each: whether any webhook subscribes to ``event``, and the run ``run_id`` names.
 
-    The read of the model also brings what the rest of the creation needs, saving a query
-    each: whether any webhook subscribes to ``event``, and the run ``run_id`` names.
+    A locking read (``SELECT ... FOR UPDATE``), not ``UPDATE ... last_version + 1`` first:
+    with concurrent creators, MariaDB's ``UPDATE`` at times matched no row at all (the
+    concurrency test saw "not found"); the locking read waits and reads the committed row.
     """
-    taken = RegisteredModel.objects.filter(name=name).update(
-        last_version=F("last_version") + 1, last_updated_timestamp=now
+    validate_model_name(name)
+    no_run = Value(None, output_field=CharField())
+    model = (
+        RegisteredModel.objects.select_for_update()
+        .filter(name=name)
+        .annotate(
+            is_subscribed=webhook_subscribed([event]),
+            run_artifact_uri=source_run_artifact_uri(run_id) if run_id else no_run,
+        )
+        .first()
     )
-    if not taken:
+    if model is None:
         raise registered_model_not_found(name)
-    models = RegisteredModel.objects.filter(name=name).annotate(
-        is_subscribed=webhook_subscribed([event])
-    )
-    if not run_id:
-        model = models.get()
-        return model, model.is_subscribed, None
-    model = models.annotate(run_artifact_uri=source_run_artifact_uri(run_id)).get()
-    return model, model.is_subscribed, SourceRun(model.run_artifact_uri)
+    run = SourceRun(model.run_artifact_uri) if run_id else None
+    return model, model.is_subscribed, run
 
 
 @transaction.atomic
@@ -87,15 +90,14 @@ def model_version_create(
 ) -> ModelVersion:
     """Create the next version of a registered model (or prompt).
 
-    Numbers are 1, 2, 3, ... per model and never reused: the model row's ``last_version``
-    counter is incremented in place, so concurrent creations queue instead of colliding.
+    Numbers are 1, 2, 3, ... per model and never reused: the model row is locked and its
+    ``last_version`` counter taken, so concurrent creations queue instead of colliding.
     ``run_id``/``model_id`` are None when the request did not send them.
     """
     validate_model_name(name)
     tag_list = list(tags)
-    now = now_ms()
     event = webhooks.model_version_created_event(tag_list)
-    model, subscribed, run = _take_next_version(name, now=now, event=event, run_id=run_id)
+    model, subscribed, run = _locked_model(name, event=event, run_id=run_id)
     resolved = resolve_version_source(
         source=source,
         run_id=run_id,
@@ -105,6 +107,12 @@ def model_version_create(
     )
     for key, value in tag_list:
         validate_model_version_tag(key, value)
+    now = now_ms()
+    model.last_version += 1
+    model.last_updated_timestamp = now
+    RegisteredModel.objects.filter(pk=model.pk).update(
+        last_version=model.last_version, last_updated_timestamp=now
+    )
     workspace = current_workspace()
     version = ModelVersion.objects.create(
         workspace=workspace,

@@ -95,8 +95,8 @@ def test_create_model_version_queries_do_not_grow_with_tags(
         "tags": [{"key": f"k{index}", "value": "v"} for index in range(tag_count)],
     }
 
-    # begin; the next number (an UPDATE); the model with its run and whether a webhook
-    # subscribes; the version; its tags; commit (no webhook, so nothing after the commit)
+    # begin; the locked model with its run and whether a webhook subscribes; its counter;
+    # the version; its tags; commit (no webhook, so nothing after the commit)
     with django_assert_num_queries(6):
         response = api.call("POST", f"{VERSIONS}/create", body, workspace="team-a")
 
