@@ -7,8 +7,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Final
 
-from django.db.models import F, Window
+from django.db.models import Exists, F, OuterRef, QuerySet, Window
 from django.db.models.functions import RowNumber
 
 from config.errors import InvalidParameterValueError, ResourceDoesNotExistError
@@ -47,17 +48,44 @@ class RegisteredModelDetails:
     latest_versions: list[ModelVersionDetails]
 
 
+HAS_TAGS: Final = "has_tags"
+HAS_ALIASES: Final = "has_aliases"
+
+
+def versions_flagged(versions: QuerySet[ModelVersion]) -> QuerySet[ModelVersion]:
+    """``versions`` annotated with whether each has tags, so ``model_version_details`` looks
+    the tags up only for those that have some (a search page usually has none)."""
+    tags = ModelVersionTag.objects.filter(model_version=OuterRef("pk"))
+    return versions.annotate(**{HAS_TAGS: Exists(tags)})
+
+
+def models_flagged(models: QuerySet[RegisteredModel]) -> QuerySet[RegisteredModel]:
+    """``models`` annotated with whether each has tags and aliases, so
+    ``registered_model_details`` looks them up only for those that have some."""
+    tags = RegisteredModelTag.objects.filter(registered_model=OuterRef("pk"))
+    aliases = RegisteredModelAlias.objects.filter(registered_model=OuterRef("pk"))
+    return models.annotate(**{HAS_TAGS: Exists(tags), HAS_ALIASES: Exists(aliases)})
+
+
+def _may_have(row: object, flag: str) -> bool:
+    """False only when the row was loaded with ``flag`` (see ``versions_flagged``) and it said
+    there are none."""
+    return bool(getattr(row, flag, True))
+
+
 def model_version_details(
     versions: Sequence[ModelVersion], *, with_aliases: bool
 ) -> list[ModelVersionDetails]:
-    """Each version with its tags (one query) and, when asked, its aliases (one more).
+    """Each version with its tags (one query) and, when asked, its aliases (one more). No tag
+    query when ``versions_flagged`` said none of the versions has tags.
 
     The versions must have been loaded with ``select_related("registered_model")``.
     """
     ids = [version.pk for version in versions]
+    tagged = [version.pk for version in versions if _may_have(version, HAS_TAGS)]
     tags: dict[int, list[ModelVersionTag]] = defaultdict(list)
-    if ids:
-        for tag in ModelVersionTag.objects.filter(model_version_id__in=ids).order_by("pk"):
+    if tagged:
+        for tag in ModelVersionTag.objects.filter(model_version_id__in=tagged).order_by("pk"):
             tags[tag.model_version_id].append(tag)
     aliases: dict[int, list[str]] = defaultdict(list)
     if with_aliases and ids:
@@ -106,7 +134,7 @@ def latest_versions_of(models: Sequence[RegisteredModel]) -> dict[int, list[Mode
         partition_by=[F("registered_model_id"), F("current_stage")],
         order_by=F("version").desc(),
     )
-    rows = (
+    rows = versions_flagged(
         ModelVersion.objects.filter(registered_model_id__in=list(by_id))
         .annotate(stage_rank=newest_first)
         .filter(stage_rank=1)
@@ -120,21 +148,28 @@ def latest_versions_of(models: Sequence[RegisteredModel]) -> dict[int, list[Mode
 
 
 def registered_model_details(models: Sequence[RegisteredModel]) -> list[RegisteredModelDetails]:
-    """Each model with tags, aliases and latest versions (with their tags): four queries."""
+    """Each model with tags, aliases and latest versions (with their tags): four queries at
+    most; tags and aliases are not looked up when ``models_flagged`` said no model has any,
+    nor version tags when no latest version has some."""
     ids = [model.pk for model in models]
+    tagged = [model.pk for model in models if _may_have(model, HAS_TAGS)]
+    aliased = [model.pk for model in models if _may_have(model, HAS_ALIASES)]
     tags: dict[int, list[RegisteredModelTag]] = defaultdict(list)
     aliases: dict[int, list[tuple[str, int]]] = defaultdict(list)
     latest: dict[int, list[ModelVersion]] = {}
-    if ids:
-        for tag in RegisteredModelTag.objects.filter(registered_model_id__in=ids).order_by("pk"):
+    if tagged:
+        rows = RegisteredModelTag.objects.filter(registered_model_id__in=tagged).order_by("pk")
+        for tag in rows:
             tags[tag.registered_model_id].append(tag)
-        rows = (
-            RegisteredModelAlias.objects.filter(registered_model_id__in=ids)
+    if aliased:
+        pointers = (
+            RegisteredModelAlias.objects.filter(registered_model_id__in=aliased)
             .order_by("pk")
             .values_list("registered_model_id", "alias", "model_version__version")
         )
-        for model_id, alias, number in rows:
+        for model_id, alias, number in pointers:
             aliases[model_id].append((alias, number))
+    if ids:
         latest = latest_versions_of(models)
     all_latest = [version for model in models for version in latest.get(model.pk, [])]
     details = {

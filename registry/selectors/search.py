@@ -31,7 +31,9 @@ from registry.selectors.details import (
     ModelVersionDetails,
     RegisteredModelDetails,
     model_version_details,
+    models_flagged,
     registered_model_details,
+    versions_flagged,
 )
 from tracking.search.conditions import number_condition, text_condition
 from tracking.search.grammar import Literal, RawClause, ValueKind, parse_filter, parse_order_by
@@ -370,7 +372,7 @@ def registered_model_search(
             _is_true(), registered_model=OuterRef("pk"), key=IS_PROMPT_TAG_KEY
         )
         conditions.append(~Exists(prompt_tags))
-    models = RegisteredModel.objects.filter(*conditions).order_by(
+    models = models_flagged(RegisteredModel.objects.filter(*conditions)).order_by(
         *_ordering(keys, [("name", True)])
     )
     page = page_from_rows(
@@ -419,7 +421,9 @@ def model_version_search(
             key=IS_PROMPT_TAG_KEY,
         )
         conditions.append(~Exists(prompt_versions))
-    versions = ModelVersion.objects.select_related("registered_model").filter(*conditions)
+    versions = versions_flagged(
+        ModelVersion.objects.select_related("registered_model").filter(*conditions)
+    )
     ordering = _ordering(keys, [("registered_model__name", True), ("version", False)])
     rows = list(versions.order_by(*ordering)[offset : offset + limit + 1])
     page = page_from_rows(rows, offset=offset, max_results=limit)

@@ -500,6 +500,51 @@ def test_search_model_versions_queries_do_not_grow(
 
 
 @pytest.mark.parametrize("count", [1, 3])
+def test_search_registered_models_without_tags_or_aliases_skips_their_queries(
+    api: ApiClient, team_a: Workspace, django_assert_num_queries: Any, count: int
+) -> None:
+    for index in range(count):
+        model = RegisteredModelFactory(workspace=team_a, name=f"model-{index}")
+        ModelVersionFactory(registered_model=model)
+        ModelVersionFactory(registered_model=model, current_stage="Staging")
+    tagged = RegisteredModelFactory(workspace=team_a, name="tagged")
+    RegisteredModelTagFactory(registered_model=tagged, key="team", value="a")
+
+    # workspace, the page (saying which models have tags or aliases), latest versions (saying
+    # which have tags)
+    with django_assert_num_queries(3):
+        response = search_models(api, filter="name LIKE 'model-%'")
+
+    models = ok(response)["registered_models"]
+    assert [len(m["latest_versions"]) for m in models] == [2] * count
+    assert all("tags" not in m and "aliases" not in m for m in models)
+    assert all("tags" not in v for m in models for v in m["latest_versions"])
+
+
+@pytest.mark.parametrize("count", [1, 3])
+def test_search_model_versions_without_tags_skips_the_tag_query(
+    api: ApiClient, team_a: Workspace, django_assert_num_queries: Any, count: int
+) -> None:
+    for index in range(count):
+        ModelVersionFactory(
+            registered_model=RegisteredModelFactory(workspace=team_a, name=f"m{index}")
+        )
+    ModelVersionTagFactory(
+        model_version=ModelVersionFactory(
+            registered_model=RegisteredModelFactory(workspace=team_a, name="tagged")
+        )
+    )
+
+    # workspace, the page (saying which versions have tags)
+    with django_assert_num_queries(2):
+        response = search_versions(api, filter="name LIKE 'm%'")
+
+    versions = ok(response)["model_versions"]
+    assert len(versions) == count
+    assert all("tags" not in v for v in versions)
+
+
+@pytest.mark.parametrize("count", [1, 3])
 def test_get_registered_model_queries_do_not_grow_with_versions(
     api: ApiClient, team_a: Workspace, django_assert_num_queries: Any, count: int
 ) -> None:
