@@ -11,7 +11,7 @@ from functools import reduce
 from operator import or_
 from typing import Final
 
-from django.db.models import Exists, Min, Prefetch, Q, QuerySet
+from django.db.models import Min, Prefetch, Q, QuerySet
 
 from config.errors import InvalidParameterValueError, ResourceDoesNotExistError
 from registry.models import WEBHOOK_STATUS_ACTIVE, Webhook, WebhookDelivery, WebhookEvent
@@ -60,26 +60,19 @@ def webhook_list(*, max_results: int | None, page_token: str | None) -> SearchPa
     )
 
 
-def _subscriptions(events: Sequence[Event]) -> QuerySet[WebhookEvent]:
-    """The workspace's subscriptions of active webhooks to any of ``events``."""
-    condition = reduce(or_, (Q(entity=event.entity, action=event.action) for event in events))
-    return WebhookEvent.objects.filter(condition, webhook__status=WEBHOOK_STATUS_ACTIVE)
-
-
 def webhook_subscribers(events: Sequence[Event]) -> dict[Event, list[str]]:
     """The ids of the workspace's active webhooks subscribed to each of ``events``, oldest
     subscription first; events nobody subscribes to are left out (one query)."""
-    rows = _subscriptions(events).order_by("pk").values_list("entity", "action", "webhook_id")
+    condition = reduce(or_, (Q(entity=event.entity, action=event.action) for event in events))
+    rows = (
+        WebhookEvent.objects.filter(condition, webhook__status=WEBHOOK_STATUS_ACTIVE)
+        .order_by("pk")
+        .values_list("entity", "action", "webhook_id")
+    )
     subscribers: dict[Event, list[str]] = {}
     for entity, action, webhook_id in rows:
         subscribers.setdefault(Event(entity, action), []).append(webhook_id)
     return subscribers
-
-
-def webhook_subscribed(events: Sequence[Event]) -> Exists:
-    """Whether an active webhook of the workspace subscribes to any of ``events``, as an
-    ``EXISTS`` to annotate a query the caller makes anyway (no query of its own)."""
-    return Exists(_subscriptions(events))
 
 
 def webhook_for_delivery(delivery: WebhookDelivery) -> Webhook | None:

@@ -6,22 +6,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from django.db import transaction
-from django.db.models import CharField, Value
 
 from config.errors import InvalidParameterValueError
+from registry import version_rows
 from registry.models import STAGE_ARCHIVED, ModelVersion, ModelVersionTag, RegisteredModel
 from registry.selectors.lookups import (
     model_version_not_found,
     registered_model_not_found,
     tags_mark_prompt,
 )
-from registry.selectors.webhooks import webhook_subscribed
 from registry.services import webhooks
 from registry.services.sources import (
     SourceRun,
     logged_model_record_version,
     resolve_version_source,
-    source_run_artifact_uri,
 )
 from registry.validators import (
     ACTIVE_STAGES,
@@ -61,20 +59,13 @@ def _locked_model(
     concurrency test saw "not found"); the locking read waits and reads the committed row.
     """
     validate_model_name(name)
-    no_run = Value(None, output_field=CharField())
-    model = (
-        RegisteredModel.objects.select_for_update()
-        .filter(name=name)
-        .annotate(
-            is_subscribed=webhook_subscribed([event]),
-            run_artifact_uri=source_run_artifact_uri(run_id) if run_id else no_run,
-        )
-        .first()
+    locked = version_rows.model_lock(
+        workspace_id=current_workspace().pk, name=name, event=event, run_id=run_id or ""
     )
-    if model is None:
+    if locked is None:
         raise registered_model_not_found(name)
-    run = SourceRun(model.run_artifact_uri) if run_id else None
-    return model, model.is_subscribed, run
+    run = SourceRun(locked.run_artifact_uri) if run_id else None
+    return locked.model, locked.is_subscribed, run
 
 
 @transaction.atomic
@@ -110,11 +101,9 @@ def model_version_create(
     now = now_ms()
     model.last_version += 1
     model.last_updated_timestamp = now
-    RegisteredModel.objects.filter(pk=model.pk).update(
-        last_version=model.last_version, last_updated_timestamp=now
-    )
     workspace = current_workspace()
-    version = ModelVersion.objects.create(
+    version_rows.model_counter_save(workspace_id=workspace.pk, model=model)
+    version = ModelVersion(
         workspace=workspace,
         registered_model=model,
         version=model.last_version,
@@ -127,10 +116,12 @@ def model_version_create(
         run_link=run_link,
         model_id=resolved.model_id,
     )
-    ModelVersionTag.objects.bulk_create(
-        ModelVersionTag(workspace=workspace, model_version=version, key=key, value=value)
-        for key, value in dict(tag_list).items()
-    )
+    version.save(force_insert=True)
+    if tag_list:
+        ModelVersionTag.objects.bulk_create(
+            ModelVersionTag(workspace=workspace, model_version=version, key=key, value=value)
+            for key, value in dict(tag_list).items()
+        )
     if resolved.model_id and not tags_mark_prompt(dict(tag_list)):
         logged_model_record_version(model_id=resolved.model_id, name=name, version=version.version)
     webhooks.webhook_notify_model_version_created(

@@ -24,13 +24,12 @@ from typing import Final
 from urllib.parse import unquote, unquote_plus, urlparse, urlsplit
 
 from django.conf import settings
-from django.db.models import Subquery
 
 from config.errors import InvalidParameterValueError, MlflowError, ResourceDoesNotExistError
 from registry.models import ModelVersion, RegisteredModel
 from registry.selectors.lookups import registered_model_get, tags_mark_prompt
 from registry.validators import canonical_stage, parse_version, validate_model_name
-from tracking.models import Experiment, Run
+from tracking.models import Experiment
 from tracking.selectors.logged_models import logged_model_find
 from tracking.selectors.lookups import run_get
 from tracking.services.logged_models import logged_model_record_version as record_version
@@ -200,17 +199,10 @@ def is_in_workspace_locations(source: str) -> bool:
 @dataclass(frozen=True)
 class SourceRun:
     """The request's ``run_id`` as loaded with the model the version is created for (see
-    ``source_run_artifact_uri``): the run's artifact URI, None when the workspace has no such
-    run."""
+    ``registry.version_rows.model_lock``): the run's artifact URI, None when the workspace has
+    no such run."""
 
     artifact_uri: str | None
-
-
-def source_run_artifact_uri(run_id: str) -> Subquery:
-    """The artifact URI of the run ``run_id`` of this workspace (NULL when there is none), as a
-    subquery to annotate onto a query the caller makes anyway, so checking the run costs no
-    query of its own."""
-    return Subquery(Run.objects.filter(run_uuid=run_id).values("artifact_uri")[:1])
 
 
 def _source_run_uri(run_id: str, source: str, loaded: SourceRun | None) -> str:

@@ -359,9 +359,9 @@ def webhook_notify_model_version_created(
     """``model_version.created``, or ``prompt_version.created`` (with the template taken out of
     the tags) when the request's tags mark a prompt.
 
-    ``subscribed``: what ``webhook_subscribed(model_version_created_event(tags))`` said inside
-    the creating transaction. False queues nothing and saves the lookup after the commit;
-    None (not known) looks then.
+    ``subscribed``: whether an active webhook subscribed to ``model_version_created_event(tags)``,
+    as read inside the creating transaction (``registry.version_rows.model_lock``). False
+    queues nothing and saves the lookup after the commit; None (not known) looks then.
     """
     if subscribed is False:
         return

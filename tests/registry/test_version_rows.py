@@ -1,0 +1,110 @@
+"""The plain-SQL statements of version creation read and write only the workspace they are
+given.
+
+They bypass the scoping manager (registry/version_rows.py), so each is called here with one
+workspace's id and another workspace's model, run or webhook: nothing is found, counted or
+changed across.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from registry import version_rows
+from registry.models import RegisteredModel, Webhook, WebhookEvent
+from registry.webhooks.events import MODEL_VERSION_CREATED, PROMPT_VERSION_CREATED
+from tests.factories import ExperimentFactory, RegisteredModelFactory, RunFactory
+from tracking.models import Run
+from workspaces.context import across_workspaces
+from workspaces.models import Workspace
+
+
+def subscribed_webhook(workspace: Workspace, *, status: str = "ACTIVE") -> None:
+    """A webhook of ``workspace`` subscribed to model_version.created."""
+    with across_workspaces("test data"):
+        webhook = Webhook.objects.create(
+            workspace=workspace,
+            webhook_id=f"hook-{workspace.name}-{status}",
+            name="hook",
+            url="https://hooks.example/",
+            status=status,
+            creation_timestamp=1,
+            last_updated_timestamp=1,
+        )
+        WebhookEvent.objects.create(
+            workspace=workspace, webhook=webhook, entity="model_version", action="created"
+        )
+
+
+def run_of(workspace: Workspace) -> Run:
+    run: Run = RunFactory(experiment=ExperimentFactory(workspace=workspace))
+    return run
+
+
+def lock(workspace: Workspace, name: str, run_id: str = "") -> version_rows.LockedModel | None:
+    with transaction.atomic():
+        return version_rows.model_lock(
+            workspace_id=workspace.pk, name=name, event=MODEL_VERSION_CREATED, run_id=run_id
+        )
+
+
+def test_lock_given_the_model_workspace_reads_its_run_and_webhooks(team_a: Workspace) -> None:
+    model = RegisteredModelFactory(workspace=team_a, name="m", last_version=4)
+    run = run_of(team_a)
+    subscribed_webhook(team_a)
+
+    locked = lock(team_a, "m", run.run_uuid)
+
+    assert locked is not None
+    assert (locked.model.pk, locked.model.name, locked.model.last_version) == (model.pk, "m", 4)
+    assert locked.model.workspace_id == team_a.pk
+    assert locked.is_subscribed
+    assert locked.run_artifact_uri == run.artifact_uri
+
+
+def test_lock_given_another_workspace_finds_nothing_of_it(
+    team_a: Workspace, team_b: Workspace
+) -> None:
+    RegisteredModelFactory(workspace=team_a, name="m")
+    RegisteredModelFactory(workspace=team_b, name="only-b")
+    run_b = run_of(team_b)
+    subscribed_webhook(team_b)
+    subscribed_webhook(team_a, status="DISABLED")
+
+    # team-b's model and run, team-a's id: not found; team-b's webhook does not count
+    assert lock(team_a, "only-b") is None
+    locked = lock(team_a, "m", run_b.run_uuid)
+
+    assert locked is not None
+    assert not locked.is_subscribed
+    assert locked.run_artifact_uri is None
+
+
+def test_lock_tells_events_apart(team_a: Workspace) -> None:
+    RegisteredModelFactory(workspace=team_a, name="m")
+    subscribed_webhook(team_a)
+
+    with transaction.atomic():
+        locked = version_rows.model_lock(
+            workspace_id=team_a.pk, name="m", event=PROMPT_VERSION_CREATED, run_id=""
+        )
+
+    assert locked is not None
+    assert not locked.is_subscribed
+
+
+def test_counter_given_another_workspace_changes_nothing(
+    team_a: Workspace, team_b: Workspace
+) -> None:
+    model = RegisteredModelFactory(workspace=team_a, name="m", last_version=4)
+    model.last_version, model.last_updated_timestamp = 9, 99
+
+    version_rows.model_counter_save(workspace_id=team_b.pk, model=model)
+    with across_workspaces("test data"):
+        untouched = RegisteredModel.objects.get(pk=model.pk)
+    version_rows.model_counter_save(workspace_id=team_a.pk, model=model)
+    with across_workspaces("test data"):
+        saved = RegisteredModel.objects.get(pk=model.pk)
+
+    assert untouched.last_version == 4
+    assert (saved.last_version, saved.last_updated_timestamp) == (9, 99)
