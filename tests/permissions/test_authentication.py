@@ -5,6 +5,8 @@ spec: auth-workspace-permissions.md §1-2, examples/auth-3.10/public_and_unauthe
 from __future__ import annotations
 
 import base64
+import threading
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -17,13 +19,22 @@ from permissions.authentication import (
     BasicCredentials,
     TokenCredentials,
     credentials_from_header,
+    credentials_verify,
     ensure_bootstrap_admin,
     reset_bootstrap_state,
 )
 from permissions.models import LoginFailure, Token
 from permissions.services import token_issue, user_bootstrap_admin
 from tests.conftest import ApiClient
-from tests.permissions.conftest import AuthApi, Seed, basic, denied, make_user, unauthenticated
+from tests.permissions.conftest import (
+    AuthApi,
+    Seed,
+    basic,
+    denied,
+    make_user,
+    password_of,
+    unauthenticated,
+)
 
 RUN = "0" * 32
 # One route of every family, under both prefixes where both exist (spec §2, §10).
@@ -222,6 +233,62 @@ def test_a_password_is_hashed_once_per_cache_window(
 
     assert len(calls) == 2  # once, then once more after the stored hash changed
     assert unauthenticated(stale)
+
+
+def test_a_password_in_use_is_not_hashed_again(
+    as_user: AuthApi, seed: Seed, monkeypatch: pytest.MonkeyPatch, settings: Any
+) -> None:
+    from django.contrib.auth.hashers import check_password
+
+    settings.MLFLOW_AUTH_DECISION_CACHE_SECONDS = 0
+    settings.MLFLOW_AUTH_CREDENTIAL_CACHE_SECONDS = 1
+    calls: list[str] = []
+
+    def counting(password: str, encoded: str) -> bool:
+        calls.append(password)
+        return check_password(password, encoded)
+
+    monkeypatch.setattr("permissions.authentication.check_password", counting)
+
+    for _ in range(4):  # 1.6 s in all, never 1 s apart: the entry lives on
+        as_user("alice", "GET", "/api/3.0/mlflow/workspaces")
+        time.sleep(0.4)
+    time.sleep(1.1)  # idle past the window
+    as_user("alice", "GET", "/api/3.0/mlflow/workspaces")
+
+    assert len(calls) == 2
+
+
+def test_concurrent_checks_of_the_same_password_hash_once(
+    seed: Seed, monkeypatch: pytest.MonkeyPatch, auth_settings: Any
+) -> None:
+    from django.contrib.auth.hashers import check_password
+
+    calls: list[str] = []
+
+    def slow(password: str, encoded: str) -> bool:
+        calls.append(password)
+        time.sleep(0.2)
+        return check_password(password, encoded)
+
+    monkeypatch.setattr("permissions.authentication.check_password", slow)
+    alice = seed.users["alice"]
+    credentials = BasicCredentials("alice", password_of("alice"))
+    results: list[bool] = []
+
+    threads = [
+        threading.Thread(
+            target=lambda: results.append(credentials_verify(alice, credentials, "10.0.0.1", {}))
+        )
+        for _ in range(4)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert results == [True] * 4
+    assert len(calls) == 1
 
 
 # --- throttling -----------------------------------------------------------------------------
