@@ -199,6 +199,23 @@ _MODEL_ORDER_COLUMNS: Final = {
 }
 
 
+# What a found version shows (registry/serializers.py, ModelVersionOut): loading only these
+# keeps the widest search cheap; the query-count tests catch a field read but not loaded.
+_SHOWN_VERSION_FIELDS: Final = (
+    "registered_model__name",
+    "version",
+    "creation_timestamp",
+    "last_updated_timestamp",
+    "current_stage",
+    "description",
+    "source",
+    "run_id",
+    "status",
+    "status_message",
+    "run_link",
+)
+
+
 def _version_numbers_as_text(raw_clauses: Sequence[RawClause]) -> list[RawClause]:
     """``version_number = 2`` and ``= '2'`` both work: integer literals on ``version_number``
     become text for the shared validator (which types a key's values one way only); a
@@ -422,7 +439,9 @@ def model_version_search(
         )
         conditions.append(~Exists(prompt_versions))
     versions = versions_flagged(
-        ModelVersion.objects.select_related("registered_model").filter(*conditions)
+        ModelVersion.objects.select_related("registered_model")
+        .only(*_SHOWN_VERSION_FIELDS)
+        .filter(*conditions)
     )
     ordering = _ordering(keys, [("registered_model__name", True), ("version", False)])
     rows = list(versions.order_by(*ordering)[offset : offset + limit + 1])
