@@ -24,7 +24,7 @@ def logged_run(api: ApiClient, workspace: Workspace) -> str:
     return run
 
 
-def stored(run_id: str) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+def stored(run_id: str) -> tuple[list[tuple[int, float]], list[tuple[int, float]]]:
     with across_workspaces("test data"):
         history = list(
             Metric.objects.filter(run_id=run_id).order_by("pk").values_list("workspace_id", "value")
