@@ -9,10 +9,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from django.db.models import Exists, F, OuterRef, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Exists, OuterRef, QuerySet
 
 from config.errors import InvalidParameterValueError, ResourceDoesNotExistError
+from registry import version_rows
 from registry.models import (
     ModelVersion,
     ModelVersionTag,
@@ -122,28 +122,21 @@ def created_model_version_details(
 def latest_versions_of(models: Sequence[RegisteredModel]) -> dict[int, list[ModelVersion]]:
     """Per registered model, its newest version in each stage, ordered by version number.
 
-    One query over the versions of these models only: ``ROW_NUMBER()`` per (model, stage),
-    newest first, keeps rank 1 (a ``NOT EXISTS`` on a newer version was planned as an anti join
-    over every version of the workspace). Each version gets its model object from ``models``.
+    One query per workspace of the models (one in a request) over the versions of these
+    models only (``registry.version_rows.latest_versions``); each version gets its model
+    object from ``models`` and says whether it has tags.
     """
-    by_id = {model.pk: model for model in models}
-    if not by_id:
-        return {}
-    newest_first = Window(
-        RowNumber(),
-        partition_by=[F("registered_model_id"), F("current_stage")],
-        order_by=F("version").desc(),
-    )
-    rows = versions_flagged(
-        ModelVersion.objects.filter(registered_model_id__in=list(by_id))
-        .annotate(stage_rank=newest_first)
-        .filter(stage_rank=1)
-        .order_by("registered_model_id", "version")
-    )
+    by_workspace: dict[int, dict[int, RegisteredModel]] = defaultdict(dict)
+    for model in models:
+        by_workspace[model.workspace_id][model.pk] = model
     latest: dict[int, list[ModelVersion]] = defaultdict(list)
-    for version in rows:
-        version.registered_model = by_id[version.registered_model_id]
-        latest[version.registered_model_id].append(version)
+    owner = ModelVersion._meta.get_field("registered_model")
+    for workspace_id, by_id in by_workspace.items():
+        rows = version_rows.latest_versions(workspace_id=workspace_id, model_ids=list(by_id))
+        for version in rows:
+            # as `version.registered_model = model` does, without the descriptor's checks
+            owner.set_cached_value(version, by_id[version.registered_model_id])
+            latest[version.registered_model_id].append(version)
     return latest
 
 

@@ -1,5 +1,5 @@
-"""The plain-SQL statements of version creation read and write only the workspace they are
-given.
+"""The plain-SQL statements of registry/version_rows.py read and write only the workspace they
+are given.
 
 They bypass the scoping manager (registry/version_rows.py), so each is called here with one
 workspace's id and another workspace's model, run or webhook: nothing is found, counted or
@@ -13,7 +13,13 @@ from django.db import transaction
 from registry import version_rows
 from registry.models import RegisteredModel, Webhook, WebhookEvent
 from registry.webhooks.events import MODEL_VERSION_CREATED, PROMPT_VERSION_CREATED
-from tests.factories import ExperimentFactory, RegisteredModelFactory, RunFactory
+from tests.factories import (
+    ExperimentFactory,
+    ModelVersionFactory,
+    ModelVersionTagFactory,
+    RegisteredModelFactory,
+    RunFactory,
+)
 from tracking.models import Run
 from workspaces.context import across_workspaces
 from workspaces.models import Workspace
@@ -108,3 +114,32 @@ def test_counter_given_another_workspace_changes_nothing(
 
     assert untouched.last_version == 4
     assert (saved.last_version, saved.last_updated_timestamp) == (9, 99)
+
+
+def test_latest_versions_given_the_model_workspace_are_the_newest_per_stage(
+    team_a: Workspace,
+) -> None:
+    model = RegisteredModelFactory(workspace=team_a, name="m")
+    other = RegisteredModelFactory(workspace=team_a, name="other")
+    ModelVersionFactory(registered_model=model, version=1)
+    ModelVersionFactory(registered_model=model, version=2, current_stage="Staging")
+    newest = ModelVersionFactory(registered_model=model, version=3)
+    ModelVersionTagFactory(model_version=newest)
+    ModelVersionFactory(registered_model=other, version=1)
+
+    found = version_rows.latest_versions(workspace_id=team_a.pk, model_ids=[model.pk])
+
+    assert [(v.registered_model_id, v.version, v.current_stage) for v in found] == [
+        (model.pk, 2, "Staging"),
+        (model.pk, 3, "None"),
+    ]
+    assert [v.has_tags for v in found] == [False, True]  # type: ignore[attr-defined]
+
+
+def test_latest_versions_given_another_workspace_find_nothing(
+    team_a: Workspace, team_b: Workspace
+) -> None:
+    model = RegisteredModelFactory(workspace=team_a, name="m")
+    ModelVersionFactory(registered_model=model)
+
+    assert version_rows.latest_versions(workspace_id=team_b.pk, model_ids=[model.pk]) == []
