@@ -9,7 +9,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import QuerySet
 
 from config.errors import InvalidParameterValueError, ResourceDoesNotExistError
 from registry import version_rows
@@ -55,16 +55,16 @@ HAS_ALIASES: Final = "has_aliases"
 def versions_flagged(versions: QuerySet[ModelVersion]) -> QuerySet[ModelVersion]:
     """``versions`` annotated with whether each has tags, so ``model_version_details`` looks
     the tags up only for those that have some (a search page usually has none)."""
-    tags = ModelVersionTag.objects.filter(model_version=OuterRef("pk"))
-    return versions.annotate(**{HAS_TAGS: Exists(tags)})
+    tags = version_rows.own_rows_exist(ModelVersionTag, "model_version")
+    return versions.annotate(**{HAS_TAGS: tags})
 
 
 def models_flagged(models: QuerySet[RegisteredModel]) -> QuerySet[RegisteredModel]:
     """``models`` annotated with whether each has tags and aliases, so
     ``registered_model_details`` looks them up only for those that have some."""
-    tags = RegisteredModelTag.objects.filter(registered_model=OuterRef("pk"))
-    aliases = RegisteredModelAlias.objects.filter(registered_model=OuterRef("pk"))
-    return models.annotate(**{HAS_TAGS: Exists(tags), HAS_ALIASES: Exists(aliases)})
+    tags = version_rows.own_rows_exist(RegisteredModelTag, "registered_model")
+    aliases = version_rows.own_rows_exist(RegisteredModelAlias, "registered_model")
+    return models.annotate(**{HAS_TAGS: tags, HAS_ALIASES: aliases})
 
 
 def _may_have(row: object, flag: str) -> bool:

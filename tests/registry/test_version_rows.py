@@ -11,13 +11,14 @@ from __future__ import annotations
 from django.db import transaction
 
 from registry import version_rows
-from registry.models import RegisteredModel, Webhook, WebhookEvent
+from registry.models import RegisteredModel, RegisteredModelTag, Webhook, WebhookEvent
 from registry.webhooks.events import MODEL_VERSION_CREATED, PROMPT_VERSION_CREATED
 from tests.factories import (
     ExperimentFactory,
     ModelVersionFactory,
     ModelVersionTagFactory,
     RegisteredModelFactory,
+    RegisteredModelTagFactory,
     RunFactory,
 )
 from tracking.models import Run
@@ -143,3 +144,22 @@ def test_latest_versions_given_another_workspace_find_nothing(
     ModelVersionFactory(registered_model=model)
 
     assert version_rows.latest_versions(workspace_id=team_b.pk, model_ids=[model.pk]) == []
+
+
+def test_own_rows_exist_count_only_rows_of_the_row_workspace(
+    team_a: Workspace, team_b: Workspace
+) -> None:
+    tagged = RegisteredModelFactory(workspace=team_a, name="tagged")
+    RegisteredModelTagFactory(registered_model=tagged)
+    stray = RegisteredModelFactory(workspace=team_a, name="stray")
+    # a tag row claiming another workspace never counts for the row
+    RegisteredModelTagFactory(registered_model=stray, workspace=team_b)
+
+    with across_workspaces("test data"):
+        flags = dict(
+            RegisteredModel.objects.annotate(
+                tagged=version_rows.own_rows_exist(RegisteredModelTag, "registered_model")
+            ).values_list("name", "tagged")
+        )
+
+    assert flags == {"tagged": 1, "stray": 0}
