@@ -93,6 +93,18 @@ def test_default_workspace_grant_and_workspaces_off(seed: Seed, settings: Any) -
     assert nothing_by_default == []
 
 
+def test_explicit_rows_decide_with_workspaces_off(seed: Seed, settings: Any) -> None:
+    settings.MLFLOW_ENABLE_WORKSPACES = False
+    alice = readable_experiments(seed, "alice")
+    bob = readable_experiments(seed, "bob")
+    settings.MLFLOW_AUTH_DEFAULT_PERMISSION = "NO_PERMISSIONS"
+    bob_without_default = readable_experiments(seed, "bob")
+
+    assert alice == [name for name in TEAM_A if name != "exp-secret"]  # NO_PERMISSIONS row
+    assert bob == TEAM_A
+    assert bob_without_default == ["exp-bob"]  # only his EDIT row
+
+
 def test_a_filtered_page_keeps_its_size(seed: Seed) -> None:
     # spec: examples/auth-3.10/search_filtering.json, max_results=1 over names 'exp-s%'.
     with in_workspace(seed.team_a):
