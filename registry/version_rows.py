@@ -8,8 +8,9 @@ from the models' metadata and Django's own vendor operations (name quoting, wher
 goes), so it runs wherever the ORM's version ran, and the counter is written back by primary key.
 The latest versions are a ``ROW_NUMBER()`` window over the versions of the models on a page,
 which the ORM can only filter through a costly nested compilation (a third of a search), and
-whether a shown row has tags or aliases is a small correlated ``EXISTS`` (``own_rows_exist``)
-instead of an ORM subquery compiled on every search.
+whether a shown row has tags or aliases, and whether it belongs to a prompt, are small
+correlated ``EXISTS`` (``own_rows_exist``, ``not_prompt_model``, ``not_prompt_version``)
+instead of ORM subqueries compiled on every search.
 
 S608 is silenced where statements are formatted: only quoted table and column names from the
 models are formatted in; every value is a bound parameter. These statements bypass the
@@ -27,19 +28,22 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from django.db import connection
-from django.db.models import IntegerField, Model
+from django.db.models import BooleanField, CharField, IntegerField, Model
 from django.db.models.expressions import RawSQL
 
 from registry.models import (
+    IS_PROMPT_TAG_KEY,
     WEBHOOK_STATUS_ACTIVE,
     ModelVersion,
     ModelVersionTag,
     RegisteredModel,
+    RegisteredModelTag,
     Webhook,
     WebhookEvent,
 )
 from registry.webhooks.events import Event
 from tracking.models import Run
+from tracking.search.conditions import TextEqual
 
 if TYPE_CHECKING:
     from django.db.backends.base.base import BaseDatabaseWrapper
@@ -221,3 +225,54 @@ def own_rows_exist(child: type[Model], owner: str) -> OwnRowsSQL:
     """1 when the row has ``child`` rows (its tags, its aliases: ``owner`` is their foreign
     key to the row's model) in its own workspace, else 0; to annotate the row's query."""
     return OwnRowsSQL(_own_rows_exist_sql(child, owner), (), output_field=IntegerField())
+
+
+class _NotPrompt(OwnRowsSQL):
+    """``NOT EXISTS`` a ``mlflow.prompt.is_prompt`` tag whose value is ``true`` (compared as
+    the search language compares text, exactly, on every database) for the row's model; the
+    SQL has ``{row}`` and ``{is_true}`` (the tag value comparison) to fill in."""
+
+    def as_sql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper) -> _AsSqlType:
+        row = compiler.quote_name_unless_alias(compiler.query.get_initial_alias())
+        # both tag tables name the column "value"; only a quoted column name is formatted in
+        column = _name(ModelVersionTag, "value", "t")
+        value = RawSQL(column, (), output_field=CharField())  # noqa: S611
+        is_true, true_params = compiler.compile(TextEqual(value, "true"))
+        sql = self.sql.format(row=row, is_true=is_true)
+        return f"({sql})", (*self.params, *true_params)
+
+
+@cache
+def _not_prompt_model_sql() -> str:
+    tag = RegisteredModelTag
+    return (
+        f"NOT EXISTS (SELECT 1 FROM {_table(tag)} t "  # noqa: S608
+        f"WHERE {_name(tag, 'workspace', 't')} = {{row}}.{_name(RegisteredModel, 'workspace')} "
+        f"AND {_name(tag, 'registered_model', 't')} = {{row}}.{_name(RegisteredModel, 'id')} "
+        f"AND {_name(tag, 'key', 't')} = %s AND {{is_true}})"
+    )
+
+
+def not_prompt_model() -> OwnRowsSQL:
+    """A condition on registered models: not a prompt (no ``mlflow.prompt.is_prompt`` tag
+    with the value ``true``)."""
+    return _NotPrompt(_not_prompt_model_sql(), (IS_PROMPT_TAG_KEY,), output_field=BooleanField())
+
+
+@cache
+def _not_prompt_version_sql() -> str:
+    tag, version = ModelVersionTag, ModelVersion
+    return (
+        f"NOT EXISTS (SELECT 1 FROM {_table(tag)} t INNER JOIN {_table(version)} v "  # noqa: S608
+        f"ON {_name(tag, 'model_version', 't')} = {_name(version, 'id', 'v')} "
+        f"WHERE {_name(tag, 'workspace', 't')} = {{row}}.{_name(version, 'workspace')} "
+        f"AND {_name(version, 'registered_model', 'v')} = "
+        f"{{row}}.{_name(version, 'registered_model')} "
+        f"AND {_name(tag, 'key', 't')} = %s AND {{is_true}})"
+    )
+
+
+def not_prompt_version() -> OwnRowsSQL:
+    """A condition on model versions: their model is not a prompt, i.e. none of its versions
+    has a ``mlflow.prompt.is_prompt`` tag with the value ``true`` (as in the reference)."""
+    return _NotPrompt(_not_prompt_version_sql(), (IS_PROMPT_TAG_KEY,), output_field=BooleanField())

@@ -20,6 +20,7 @@ from django.db.models import Exists, F, OrderBy, OuterRef, Q, QuerySet
 
 from config import wire
 from config.errors import InvalidParameterValueError
+from registry import version_rows
 from registry.models import (
     IS_PROMPT_TAG_KEY,
     ModelVersion,
@@ -299,11 +300,6 @@ def _text_condition(column: str, comparator: str, value: ClauseValue) -> Any:
     return text_condition(column, comparator, value)
 
 
-def _is_true() -> Any:
-    """``value = 'true'``, case-sensitively on every database."""
-    return text_condition("value", "=", "true")
-
-
 def _tag_conditions(
     clauses: Sequence[Clause], tags: QuerySet[Any], *, keep_prompt_clauses: bool
 ) -> list[Exists]:
@@ -385,10 +381,7 @@ def registered_model_search(
     if visible:
         conditions.append(visible)
     if not querying_prompts:
-        prompt_tags = RegisteredModelTag.objects.filter(
-            _is_true(), registered_model=OuterRef("pk"), key=IS_PROMPT_TAG_KEY
-        )
-        conditions.append(~Exists(prompt_tags))
+        conditions.append(version_rows.not_prompt_model())
     models = models_flagged(RegisteredModel.objects.filter(*conditions)).order_by(
         *_ordering(keys, [("name", True)])
     )
@@ -432,12 +425,7 @@ def model_version_search(
         conditions.append(visible)
     if not querying_prompts:
         # As the reference: a model with any prompt-tagged version is a prompt.
-        prompt_versions = ModelVersionTag.objects.filter(
-            _is_true(),
-            model_version__registered_model=OuterRef("registered_model"),
-            key=IS_PROMPT_TAG_KEY,
-        )
-        conditions.append(~Exists(prompt_versions))
+        conditions.append(version_rows.not_prompt_version())
     versions = versions_flagged(
         ModelVersion.objects.select_related("registered_model")
         .only(*_SHOWN_VERSION_FIELDS)

@@ -11,7 +11,14 @@ from __future__ import annotations
 from django.db import transaction
 
 from registry import version_rows
-from registry.models import RegisteredModel, RegisteredModelTag, Webhook, WebhookEvent
+from registry.models import (
+    IS_PROMPT_TAG_KEY,
+    ModelVersion,
+    RegisteredModel,
+    RegisteredModelTag,
+    Webhook,
+    WebhookEvent,
+)
 from registry.webhooks.events import MODEL_VERSION_CREATED, PROMPT_VERSION_CREATED
 from tests.factories import (
     ExperimentFactory,
@@ -163,3 +170,40 @@ def test_own_rows_exist_count_only_rows_of_the_row_workspace(
         )
 
     assert flags == {"tagged": 1, "stray": 0}
+
+
+def test_not_prompt_conditions_read_only_tags_of_the_row_workspace(
+    team_a: Workspace, team_b: Workspace
+) -> None:
+    prompt = RegisteredModelFactory(workspace=team_a, name="prompt")
+    RegisteredModelTagFactory(registered_model=prompt, key=IS_PROMPT_TAG_KEY, value="true")
+    ModelVersionTagFactory(
+        model_version=ModelVersionFactory(registered_model=prompt),
+        key=IS_PROMPT_TAG_KEY,
+        value="true",
+    )
+    model = RegisteredModelFactory(workspace=team_a, name="model")
+    # prompt tags claiming another workspace never make the model a prompt
+    RegisteredModelTagFactory(
+        registered_model=model, workspace=team_b, key=IS_PROMPT_TAG_KEY, value="true"
+    )
+    ModelVersionTagFactory(
+        model_version=ModelVersionFactory(registered_model=model),
+        workspace=team_b,
+        key=IS_PROMPT_TAG_KEY,
+        value="true",
+    )
+    RegisteredModelTagFactory(
+        registered_model=RegisteredModelFactory(workspace=team_a, name="upper"),
+        key=IS_PROMPT_TAG_KEY,
+        value="TRUE",
+    )
+
+    with across_workspaces("test data"):
+        models = RegisteredModel.objects.filter(version_rows.not_prompt_model())
+        versions = ModelVersion.objects.filter(version_rows.not_prompt_version())
+        model_names = sorted(models.values_list("name", flat=True))
+        version_models = sorted(versions.values_list("registered_model__name", flat=True))
+
+    assert model_names == ["model", "upper"]
+    assert version_models == ["model"]
