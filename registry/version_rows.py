@@ -204,7 +204,7 @@ class OwnRowsSQL(RawSQL):
     workspace included, and needs no workspace of its own."""
 
     def as_sql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper) -> _AsSqlType:
-        row = compiler.quote_name_unless_alias(compiler.query.get_initial_alias())
+        row = compiler.quote_name_unless_alias(compiler.query.base_table)
         return f"({self.sql.format(row=row)})", tuple(self.params)
 
 
@@ -233,7 +233,7 @@ class _NotPrompt(OwnRowsSQL):
     SQL has ``{row}`` and ``{is_true}`` (the tag value comparison) to fill in."""
 
     def as_sql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper) -> _AsSqlType:
-        row = compiler.quote_name_unless_alias(compiler.query.get_initial_alias())
+        row = compiler.quote_name_unless_alias(compiler.query.base_table)
         # both tag tables name the column "value"; only a quoted column name is formatted in
         column = _name(ModelVersionTag, "value", "t")
         value = RawSQL(column, (), output_field=CharField())  # noqa: S611
