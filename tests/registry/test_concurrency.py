@@ -2,57 +2,24 @@
 SQLite, PostgreSQL and MariaDB.
 
 Each thread is one server worker with its own database connection. On SQLite the threads use a
-file copy of the test database: the suite's in-memory database shares one cache between
-connections, where SQLite reports "database table is locked" at once instead of waiting for
-the writer as a file database (what the server runs on) does.
+file copy of the test database (``tests.sqlite_files``).
 """
 
 from __future__ import annotations
 
-import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from django.db import connection, connections
-from django.db.utils import load_backend
 
 from registry.models import ModelVersion, RegisteredModel
 from registry.services.model_versions import model_version_create
 from tests.factories import RegisteredModelFactory, WorkspaceFactory
+from tests.sqlite_files import own_connection, sqlite_file_copy
 from workspaces.context import in_workspace
 from workspaces.models import Workspace
 
 WRITERS = 8
-
-
-@contextmanager
-def own_connection(sqlite_path: str | None) -> Iterator[None]:
-    """This thread's connection: the test database, or on SQLite the file copy of it."""
-    original = connections["default"]
-    if sqlite_path is not None:
-        settings = {**original.settings_dict, "NAME": sqlite_path}
-        backend = load_backend(settings["ENGINE"])
-        connections["default"] = backend.DatabaseWrapper(settings, "default")
-    try:
-        yield
-    finally:
-        connections["default"].close()
-        connections["default"] = original
-
-
-def sqlite_copy(tmp_path: Path) -> str | None:
-    """On SQLite, a file copy of the test database as written so far; else None."""
-    if connection.vendor != "sqlite":
-        return None
-    path = str(tmp_path / "threads.sqlite3")
-    connection.ensure_connection()
-    target = sqlite3.connect(path)
-    connection.connection.backup(target)
-    target.close()
-    return path
 
 
 def create_in_thread(
@@ -80,7 +47,7 @@ def test_concurrent_model_version_creation_numbers_sequentially(
 ) -> None:
     workspace = WorkspaceFactory(name="team-a")
     RegisteredModelFactory(workspace=workspace, name="racy")
-    sqlite_path = sqlite_copy(tmp_path)
+    sqlite_path = sqlite_file_copy(tmp_path / "threads.sqlite3")
     barrier = threading.Barrier(WRITERS)
     outcomes: list[str] = []
     threads = [

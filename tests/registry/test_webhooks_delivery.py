@@ -20,7 +20,6 @@ import hashlib
 import hmac
 import ipaddress
 import json
-import sqlite3
 import ssl
 import threading
 import time
@@ -37,7 +36,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
-from django.db import connection, connections
+from django.db import connections
 from django.utils import timezone
 
 from registry.models import WebhookDelivery
@@ -51,6 +50,7 @@ from tests.registry.conftest import (
     create_version,
     ok,
 )
+from tests.sqlite_files import sqlite_file_copy
 from workspaces.models import Workspace
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -194,14 +194,10 @@ def shared_database(
 ) -> Iterator[None]:
     """On SQLite: every connection of this test, in any thread, uses a file copy of the test
     database (taken after the workspaces exist). Other databases need nothing."""
-    if connection.vendor != "sqlite":
+    path = sqlite_file_copy(tmp_path / "shared.sqlite3")
+    if path is None:
         yield
         return
-    path = str(tmp_path / "shared.sqlite3")
-    connection.ensure_connection()
-    target = sqlite3.connect(path)
-    connection.connection.backup(target)
-    target.close()
     original_settings = connections.settings["default"]
     original_connection = connections["default"]
     connections.settings["default"] = {**original_settings, "NAME": path}

@@ -2,26 +2,21 @@
 point is right, on SQLite, PostgreSQL and MariaDB.
 
 Each thread is one server worker with its own database connection. On SQLite the threads use
-a file copy of the test database: the suite's in-memory database shares one cache between
-connections, where SQLite reports "database table is locked" at once instead of waiting for
-the writer as a file database (what the server runs on) does.
+a file copy of the test database (``tests.sqlite_files``).
 """
 
 from __future__ import annotations
 
-import sqlite3
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection, connections
-from django.db.utils import load_backend
 
 from config.errors import InvalidParameterValueError
 from tests.factories import ExperimentFactory, RunFactory, WorkspaceFactory
+from tests.sqlite_files import own_connection, sqlite_file_copy
 from tracking.models import Dataset, LatestMetric, Metric, Param, RunInput, RunTag
 from tracking.services.metrics import MetricPoint, run_log_metric
 from tracking.services.runs import run_log_batch, run_log_inputs, run_log_param
@@ -31,34 +26,12 @@ THREADS = 4
 ROUNDS = 15
 
 
-@contextmanager
-def own_connection(sqlite_path: str | None) -> Iterator[None]:
-    """This thread's connection: the test database, or on SQLite the file copy of it."""
-    original = connections["default"]
-    if sqlite_path is not None:
-        settings = {**original.settings_dict, "NAME": sqlite_path}
-        backend = load_backend(settings["ENGINE"])
-        connections["default"] = backend.DatabaseWrapper(settings, "default")
-    try:
-        yield
-    finally:
-        connections["default"].close()
-        connections["default"] = original
-
-
 @pytest.fixture
 def sqlite_path(tmp_path: Path) -> Callable[[], str | None]:
     """Takes the file copy of the SQLite test database once its data is written."""
 
     def copy() -> str | None:
-        if connection.vendor != "sqlite":
-            return None
-        path = str(tmp_path / "threads.sqlite3")
-        connection.ensure_connection()
-        target = sqlite3.connect(path)
-        connection.connection.backup(target)
-        target.close()
-        return path
+        return sqlite_file_copy(tmp_path / "threads.sqlite3")
 
     return copy
 
