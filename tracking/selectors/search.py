@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
+from django.db.models import Q
+
 from config.errors import InvalidParameterValueError
 from permissions.access import UserLike, experiments_readable_q
 from tracking.models import ACTIVE, DELETED, Experiment, Run
@@ -78,6 +80,15 @@ def experiment_search(
     return SearchPage(experiments_with_tags(page.items), page.next_page_token)
 
 
+def _in_readable_experiments(user: UserLike, ids: list[int]) -> Q:
+    """Runs of ``ids``, or of those ``user`` may read: a subquery over the few experiments, so
+    the permission test runs once per search, not once per run."""
+    readable = experiments_readable_q(user)
+    if not readable:
+        return Q(experiment_id__in=ids)
+    return Q(experiment_id__in=Experiment.objects.filter(readable, pk__in=ids).values("pk"))
+
+
 def run_search(
     *,
     user: UserLike,
@@ -103,8 +114,7 @@ def run_search(
     if not ids:
         return SearchPage([], None)
     runs = Run.objects.filter(
-        experiments_readable_q(user, experiment_field="experiment_id"),
-        experiment_id__in=ids,
+        _in_readable_experiments(user, ids),
         lifecycle_stage__in=STAGES_FOR_VIEW_TYPE[view_type],
     )
     ordered = order_runs(filter_runs(runs, clauses, ids), keys)
