@@ -48,7 +48,6 @@ from typing import Any
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
-from django.db import connection
 from django.db.models import (
     Exists,
     Model,
@@ -56,11 +55,13 @@ from django.db.models import (
     Q,
     QuerySet,
 )
-from django.db.models import Field as DjangoField
 from django.db.models.expressions import RawSQL
 from django.http import HttpRequest
 
 from config.errors import PermissionDeniedError, UnauthenticatedError
+from config.sql import placeholders as _placeholders
+from config.sql import quoted_column as _column
+from config.sql import quoted_table as _table
 from config.wire import missing_value
 from permissions.authentication import (
     PERMISSION_DENIED_MESSAGE,
@@ -304,20 +305,6 @@ class Target:
 
     columns: list[Column] = field(default_factory=list)
     decide: Callable[[Mapping[str, Any], str], bool] = lambda row, workspace_name: False
-
-
-def _table(model: type[Model]) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
-
-
-def _column(model: type[Model], name: str) -> str:
-    field = model._meta.get_field(name)
-    assert isinstance(field, DjangoField)  # a concrete column, never a reverse relation
-    return connection.ops.quote_name(field.column or name)
-
-
-def _placeholders(values: Iterable[Any]) -> str:
-    return ", ".join("%s" for _ in values)
 
 
 def _experiments_target(

@@ -31,6 +31,8 @@ from django.db import connection
 from django.db.models import BooleanField, CharField, IntegerField, Model
 from django.db.models.expressions import RawSQL
 
+from config.sql import quoted_column as _name
+from config.sql import quoted_table as _table
 from registry.models import (
     IS_PROMPT_TAG_KEY,
     WEBHOOK_STATUS_ACTIVE,
@@ -57,16 +59,6 @@ class LockedModel:
     model: RegisteredModel
     is_subscribed: bool  # an active webhook of the workspace subscribes to the event
     run_artifact_uri: str | None  # of the run asked for; None when the workspace has none
-
-
-def _name(model: type[Model], field: str, alias: str = "") -> str:
-    column = model._meta.get_field(field).column  # type: ignore[union-attr]  # concrete fields
-    quoted = connection.ops.quote_name(str(column))
-    return f"{alias}.{quoted}" if alias else quoted
-
-
-def _table(model: type[Model]) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
 
 
 def _model_fields() -> list[str]:

@@ -22,20 +22,13 @@ from django.db import connection
 from django.db.models import Model
 from django.db.models.constants import OnConflict
 
+from config.sql import quoted_column as _name
+from config.sql import quoted_table as _table
 from tracking.models import LatestMetric, Metric
 
 # A point as stored: (key, value, timestamp, step, is_nan).
 Row = tuple[str, float, int, int, bool]
 ROW_FIELDS = ("workspace", "run", "key", "value", "timestamp", "step", "is_nan")
-
-
-def _name(model: type[Model], field: str) -> str:
-    column = model._meta.get_field(field).column  # type: ignore[union-attr]  # concrete fields
-    return connection.ops.quote_name(str(column))
-
-
-def _table(model: type[Model]) -> str:
-    return connection.ops.quote_name(model._meta.db_table)
 
 
 @cache

@@ -17,6 +17,8 @@ from django.db import connection
 from django.db.models import Model
 
 from config.errors import InvalidParameterValueError, ResourceDoesNotExistError
+from config.sql import quoted_column as _column
+from config.sql import quoted_table as _table
 from tracking.models import ACTIVE, LatestMetric, Param, Run, RunInput, RunModelLink, RunTag
 from tracking.selectors.lookups import run_get
 
@@ -86,16 +88,11 @@ class KeyValueRow(NamedTuple):
     value: str
 
 
-def _column(model: type[Model], field_name: str) -> str:
-    column = model._meta.get_field(field_name).column  # type: ignore[union-attr]  # concrete
-    return connection.ops.quote_name(str(column))
-
-
 @cache
 def _logged_rows_sql(model: type[Model], columns: tuple[str, ...], chunk_size: int) -> str:
     """``SELECT <columns> ... WHERE workspace_id = %s AND run_id IN (%s, ...)``, in pk order."""
     names = ", ".join(_column(model, column) for column in columns)
-    table = connection.ops.quote_name(model._meta.db_table)
+    table = _table(model)
     workspace, run, pk = (_column(model, name) for name in ("workspace", "run", "id"))
     marks = ", ".join(["%s"] * chunk_size)
     return (
