@@ -8,6 +8,7 @@ until then nothing can be read from or created in the deleted workspace.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from workspaces.models import Workspace
 WS = "/api/3.0/mlflow/workspaces"
 EXPERIMENTS = "/api/2.0/mlflow/experiments"
 MODELS = "/api/2.0/mlflow/registered-models"
+ARTIFACTS = "/api/2.0/mlflow-artifacts/artifacts"
 
 
 def workspace_queries(api: ApiClient, *args: Any, **kwargs: Any) -> tuple[Any, int]:
@@ -98,6 +100,25 @@ def test_a_workspace_deleted_elsewhere_shows_nothing_and_takes_no_new_roots(
         assert refused.json()["message"] == "Workspace 'team-a' not found"
     # the refused create forgot the workspace: the next request reads it again
     assert after.status_code == 404
+
+
+def test_a_workspace_deleted_elsewhere_takes_no_new_artifact(
+    api: ApiClient, team_a: Workspace, artifact_root: Path
+) -> None:
+    search_experiments(api)
+    Workspace.objects.filter(name="team-a").delete()  # another process, within the bound
+
+    refused = api.generic(
+        "PUT",
+        f"{ARTIFACTS}/scratch/late.txt",
+        b"too late",
+        content_type="application/octet-stream",
+        headers={"X-MLFLOW-WORKSPACE": "team-a"},
+    )
+
+    assert refused.status_code == 404
+    assert refused.json()["message"] == "Workspace 'team-a' not found"
+    assert not (artifact_root / "workspaces/team-a").exists()
 
 
 def test_a_deletion_elsewhere_is_seen_after_the_bound(

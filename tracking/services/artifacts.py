@@ -16,6 +16,7 @@ from tracking.storage import (
     root_location,
 )
 from workspaces.context import current_workspace
+from workspaces.selectors import current_workspace_checked
 
 MULTIPART_UPLOAD_UNSUPPORTED = (
     "Multipart upload is not supported for the current artifact repository"
@@ -23,8 +24,12 @@ MULTIPART_UPLOAD_UNSUPPORTED = (
 
 
 def proxy_artifact_upload(*, path: str, body: UploadBody) -> None:
-    """Store an uploaded file at a proxy path, replacing any file there."""
-    proxy_tree().save(proxy_key(path, current_workspace()), body)
+    """Store an uploaded file at a proxy path, replacing any file there.
+
+    The workspace row is read again, as for creating a root resource: a workspace remembered
+    by this process but deleted by another in the meantime takes no new files.
+    """
+    proxy_tree().save(proxy_key(path, current_workspace_checked()), body)
 
 
 def proxy_artifact_delete(*, path: str) -> None:
