@@ -5,6 +5,12 @@ that cost several times the database's own work; here the rows stay tuples and e
 is written once per process, from the models' metadata and Django's own vendor operations
 (name quoting, the INSERT that skips duplicates), so it runs wherever the ORM's version ran.
 
+On PostgreSQL a large history write is one ``COPY`` (the driver's bulk load): a thousand rows
+take less than half the time of the statement-per-row insert, which is what log-batch waits
+on. ``COPY`` cannot skip a point already stored, so it runs in a savepoint, and a batch that
+repeats a stored point (a client resending after a timeout) is written again by the insert
+that skips duplicates. Below ``COPY_MIN_ROWS`` rows the savepoint costs more than it saves.
+
 S608 is silenced where statements are formatted: only quoted table and column names from the
 models are formatted in; every value is a bound parameter. These statements bypass the
 workspace manager, so each takes ``workspace_id`` and writes or
@@ -16,9 +22,11 @@ across workspaces. Callers hold the run's row lock inside a transaction.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import nullcontext
 from functools import cache
 
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
+from django.db.backends.utils import CursorDebugWrapper
 from django.db.models import Model
 from django.db.models.constants import OnConflict
 
@@ -29,6 +37,9 @@ from tracking.models import LatestMetric, Metric
 # A point as stored: (key, value, timestamp, step, is_nan).
 Row = tuple[str, float, int, int, bool]
 ROW_FIELDS = ("workspace", "run", "key", "value", "timestamp", "step", "is_nan")
+# Measured on PostgreSQL 16: savepoint + COPY and the per-row insert cost the same from about
+# 30 to 100 rows; at 300 rows COPY takes half the time, at 1000 rows under 40%.
+COPY_MIN_ROWS = 50
 
 
 @cache
@@ -56,8 +67,40 @@ def _insert(model: type[Model], workspace_id: int, run_id: str, rows: Sequence[R
         )
 
 
+@cache
+def _copy_sql(model: type[Model]) -> str:
+    columns = ", ".join(_name(model, field) for field in ROW_FIELDS)
+    return f"COPY {_table(model)} ({columns}) FROM STDIN"
+
+
+def _copy(model: type[Model], workspace_id: int, run_id: str, rows: Sequence[Row]) -> None:
+    """Load the rows with PostgreSQL's ``COPY``; an IntegrityError if one is already stored.
+
+    The statement goes to the driver's cursor, below Django's ``execute``, so it is logged here
+    the way Django logs its own (``connection.queries`` and query-count tests see it).
+    """
+    statement = _copy_sql(model)
+    with connection.cursor() as cursor:
+        logged = (
+            cursor.debug_sql(statement, rows, many=True)
+            if isinstance(cursor, CursorDebugWrapper)
+            else nullcontext()
+        )
+        with logged, connection.wrap_database_errors, cursor.cursor.copy(statement) as copy:
+            for key, value, ts, step, nan in rows:
+                copy.write_row((workspace_id, run_id, key, value, ts, step, nan))
+
+
 def history_insert(*, workspace_id: int, run_id: str, rows: Sequence[Row]) -> None:
     """Append points to the run's metric history; identical points are stored once."""
+    if connection.vendor == "postgresql" and len(rows) >= COPY_MIN_ROWS:
+        try:
+            with transaction.atomic():
+                _copy(Metric, workspace_id, run_id, rows)
+        except IntegrityError:
+            pass  # a point is already stored: the savepoint undid the copy, insert skipping it
+        else:
+            return
     _insert(Metric, workspace_id, run_id, rows)
 
 

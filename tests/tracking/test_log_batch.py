@@ -372,8 +372,9 @@ def test_log_batch_of_a_thousand_metrics_takes_a_handful_of_queries(
     api: ApiClient, run_id: str, team_a: Workspace, django_assert_max_num_queries: Any
 ) -> None:
     log_sized_batch(run_id, team_a, 10)
-    # SQLite binds at most 999 values per statement, so its 1000-row insert is 8 statements.
-    budget = 17 if connection.vendor == "sqlite" else 10
+    # SQLite binds at most 999 values per statement, so its 1000-row insert is 8 statements;
+    # PostgreSQL's COPY of the history runs in a savepoint (tracking/metric_rows.py).
+    budget = {"sqlite": 17, "postgresql": 12}.get(connection.vendor, 10)
 
     with django_assert_max_num_queries(budget):
         log_sized_batch(run_id, team_a, 1000, offset=1000)

@@ -6,6 +6,9 @@ workspace of one run and the run of another: nothing is written, read or changed
 
 from __future__ import annotations
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
 from tests.conftest import ApiClient
 from tests.factories import ExperimentFactory
 from tests.tracking.test_runs_support import create_run, post
@@ -60,3 +63,33 @@ def test_statements_given_the_run_workspace_write_it(api: ApiClient, team_a: Wor
 
     assert advanced
     assert stored(run_a) == ([(team_a.pk, 1.0), (team_a.pk, 5.0)], [(team_a.pk, 5.0)])
+
+
+def history_writes(run_id: str, workspace: Workspace, rows: list[metric_rows.Row]) -> list[str]:
+    with CaptureQueriesContext(connection) as queries:
+        metric_rows.history_insert(workspace_id=workspace.pk, run_id=run_id, rows=rows)
+    return [query["sql"].split(" FROM STDIN")[0] for query in queries.captured_queries]
+
+
+def test_a_large_history_write_stores_each_point_once(api: ApiClient, team_a: Workspace) -> None:
+    run_a = logged_run(api, team_a)
+    size = metric_rows.COPY_MIN_ROWS
+    first = [("m", float(i), 1700000000100 + i, i, False) for i in range(size)]
+    # a client resending the batch after a timeout, with new points after the stored ones
+    retried = first + [("m", float(i), 1700000000100 + i, i, False) for i in range(size, 2 * size)]
+
+    first_sql = history_writes(run_a, team_a, first)
+    retried_sql = history_writes(run_a, team_a, retried)
+
+    with across_workspaces("test data"):
+        steps = list(Metric.objects.filter(run_id=run_a, step__gt=0).values_list("step", flat=True))
+    assert sorted(steps) == list(range(1, 2 * size))
+    if connection.vendor == "postgresql":
+        copy = f'{size} times: COPY "tracking_metric"'
+        assert [sql.split(" (")[0] for sql in first_sql[1:2]] == [copy]
+        # the retry's COPY hits a stored point; the savepoint undoes it and the insert skips it
+        assert retried_sql[0].startswith("SAVEPOINT")
+        assert retried_sql[2].startswith("ROLLBACK TO SAVEPOINT")
+        assert "ON CONFLICT DO NOTHING" in retried_sql[-1]
+    else:
+        assert all("COPY" not in sql for sql in first_sql + retried_sql)
