@@ -7,7 +7,7 @@ from typing import Any
 
 from tests.conftest import ApiClient
 from tests.factories import ExperimentFactory, RunFactory, WorkspaceFactory
-from tracking.models import Experiment, ExperimentTag, Run
+from tracking.models import Experiment, ExperimentTag, LatestMetric, Metric, Run
 from workspaces.context import across_workspaces
 from workspaces.models import Workspace
 
@@ -91,6 +91,35 @@ def test_delete_workspace_cascade_deletes_its_experiments_and_runs(
         ]
         assert not ExperimentTag.objects.exists()
         assert list(Run.objects.values_list("pk", flat=True)) == [survivor_run.pk]
+
+
+def test_delete_workspace_cascade_deletes_the_metric_history_of_its_runs(
+    api: ApiClient, team_b: Workspace
+) -> None:
+    # The history has no database constraint to its run (tracking.models.Metric): the ORM's
+    # cascade is what removes it, for a batch large enough to take PostgreSQL's COPY path.
+    WorkspaceFactory(name="tmp-history")
+    experiment_id = create(api, "with-history", "tmp-history")
+    with across_workspaces("test data"):
+        doomed = RunFactory(experiment=Experiment.objects.get(pk=int(experiment_id)))
+    survivor = RunFactory(experiment=ExperimentFactory(workspace=team_b))
+    points = [{"key": f"m{i % 10}", "value": i, "timestamp": i, "step": i} for i in range(200)]
+    for run, workspace in ((doomed, "tmp-history"), (survivor, "team-b")):
+        response = api.call(
+            "POST",
+            "/api/2.0/mlflow/runs/log-batch",
+            {"run_id": run.run_uuid, "metrics": points},
+            workspace=workspace,
+        )
+        assert response.status_code == 200, response.json()
+
+    response = delete_workspace(api, "tmp-history", "CASCADE")
+
+    assert response.status_code == 204
+    with across_workspaces("test inspection"):
+        assert set(Metric.objects.values_list("run_id", flat=True)) == {survivor.run_uuid}
+        assert Metric.objects.count() == 200
+        assert set(LatestMetric.objects.values_list("run_id", flat=True)) == {survivor.run_uuid}
 
 
 def test_delete_workspace_set_default_moves_its_experiments(api: ApiClient) -> None:
