@@ -229,6 +229,34 @@ def many(kind: str, count: int) -> list[dict[str, Any]]:
             "(value=2.5). Timestamp must be a nonnegative long (64-bit integer) ",
         ),
         (
+            # the key was checked at metrics[0]; the negative timestamp is still seen later
+            {
+                "metrics": [
+                    {"key": "m", "value": 1, "timestamp": 1, "step": 0},
+                    {"key": "m", "value": 2.5, "timestamp": -5, "step": 1},
+                ]
+            },
+            "Invalid value -5 for parameter 'metrics[1].timestamp' supplied: metric 'm' "
+            "(value=2.5). Timestamp must be a nonnegative long (64-bit integer) ",
+        ),
+        (
+            # two bad fields, the later one first in the item: the value is reported, as the
+            # reference checks the fields in the message's order
+            {
+                "metrics": [
+                    {"key": "m", "value": 1, "timestamp": 1},
+                    {"timestamp": "soon", "value": "abc", "key": "m"},
+                ]
+            },
+            "Invalid value \"abc\" for parameter 'metrics[1].value' supplied:  Hint: Value was "
+            f"of type 'str'. {HINT}",
+        ),
+        (
+            {"metrics": [{"key": "m", "value": 1, "timestamp": 1}, ["m", 1, 1]]},
+            "Invalid value [\"m\", 1, 1] for parameter 'metrics[1]' supplied:  Hint: Value "
+            f"was of type 'list'. {HINT}",
+        ),
+        (
             {"params": [{"key": "../p", "value": "v"}]},
             "Invalid value \"../p\" for parameter 'params[0].key' supplied: Names may be "
             "treated as files in certain cases, and must not resolve to other names when "

@@ -117,8 +117,29 @@ class IndexedMessages(wire.Field):
         self.required_keys = tuple(required_keys)
 
     def from_json(self, value: Any) -> list[dict[str, Any]]:
+        """The items; a log-batch has a thousand, so well-formed ones take a short path and
+        only a list with a problem is walked again to report it exactly."""
         if not isinstance(value, list):
             raise wire.invalid_value(self.name, value)
+        fields, required = self.schema.fields, self.required_keys
+        items = []
+        try:
+            for element in value:
+                item = {}
+                for name, raw in element.items():
+                    field = fields.get(name)
+                    if field is not None and raw is not None:
+                        item[name] = field.from_json(raw)
+                for key in required:
+                    if item.get(key) is None or item[key] == "":
+                        raise wire.missing_value(key)
+                items.append(item)
+        except (AttributeError, InvalidParameterValueError):
+            return self._from_json_reporting(value)
+        return items
+
+    def _from_json_reporting(self, value: list[Any]) -> list[dict[str, Any]]:
+        """The items, checked in the reference's order: the first problem is the one reported."""
         items = []
         for index, element in enumerate(value):
             path = f"{self.name}[{index}]"
@@ -267,6 +288,21 @@ def metric_point(item: dict[str, Any], path: str = "") -> dict[str, Any]:
     return point
 
 
+def _metric_points(items: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``metric_point`` of each batch item. A batch repeats a few keys: each key is checked at
+    its first item, so later items only need their timestamp checked."""
+    checked: set[str] = set()
+    points = []
+    for index, item in enumerate(items):
+        key, timestamp = item["key"], item["timestamp"]
+        if key in checked and timestamp >= 0 and len(item) == 4 and "step" in item:
+            points.append(item)  # exactly key, value, timestamp and step: already a point
+            continue
+        points.append(metric_point(item, f"metrics[{index}]"))
+        checked.add(key)
+    return points
+
+
 def validate_key_then_timestamp(key: str, value: float, timestamp: int, path: str) -> None:
     """Key characters, then a non-negative timestamp, then the key's length (MLflow's order)."""
     validate_key(key, append_to_json_path(path, "name"))
@@ -336,7 +372,7 @@ class LogBatchIn(RunRequest):
         raw_metrics = parsed.get("metrics", [])
         raw_params = parsed.get("params", [])
         raw_tags = parsed.get("tags", [])
-        metrics = [metric_point(item, f"metrics[{i}]") for i, item in enumerate(raw_metrics)]
+        metrics = _metric_points(raw_metrics)
         params = [
             (item["key"], validate_param(item["key"], item.get("value", ""), f"params[{i}]"))
             for i, item in enumerate(raw_params)
