@@ -1,38 +1,29 @@
-"""Django admin for the registry: browse models, versions, tags and aliases across workspaces.
+"""Django admin for the registry: browse models, versions, tags, aliases and webhooks across
+workspaces.
 
-Rows are created and changed only through the API, whose services hold the naming, numbering
-and source rules; the admin shows them, filters by workspace and may delete them.
+Rows are created and changed only through the API, whose services hold the naming, numbering,
+source and URL rules; the admin shows them, filters by workspace and may delete them. A
+webhook's secret is never shown.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from config.admin_base import ReadOnlyAdmin, ReadOnlyInline
 from registry.models import (
     ModelVersion,
     ModelVersionTag,
     RegisteredModel,
     RegisteredModelAlias,
     RegisteredModelTag,
+    Webhook,
+    WebhookDelivery,
+    WebhookEvent,
 )
 from workspaces.moves import move_action
-
-
-class ReadOnlyInline(admin.TabularInline):  # type: ignore[type-arg]  # generic over any model
-    """An inline that shows rows without offering to add or edit them."""
-
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class RegisteredModelTagInline(ReadOnlyInline):
@@ -50,14 +41,18 @@ class ModelVersionTagInline(ReadOnlyInline):
     fields = ["key", "value"]
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # generic over any model
-    """No adding or editing: the API's services own every write rule."""
+class WebhookEventInline(ReadOnlyInline):
+    model = WebhookEvent
+    fields = ["entity", "action"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+class WebhookDeliveryInline(ReadOnlyInline):
+    """Deliveries not yet sent nor given up: where a failing target shows, with its error."""
+
+    model = WebhookDelivery
+    fields = ["delivery_id", "entity", "action", "attempts", "next_attempt_at", "last_error"]
+    readonly_fields = ["delivery_id"]  # not editable, so it may only be shown
+    ordering = ["next_attempt_at"]
 
 
 @admin.register(RegisteredModel)
@@ -85,3 +80,28 @@ class ModelVersionAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ModelVersion]:
         return super().get_queryset(request).select_related("workspace", "registered_model")
+
+
+@admin.register(Webhook)
+class WebhookAdmin(ReadOnlyAdmin):
+    """Webhooks with their events and pending deliveries; everything but the secret."""
+
+    list_display = ["name", "workspace", "url", "status", "creation_timestamp"]
+    list_filter = ["workspace", "status"]
+    search_fields = ["name", "url"]
+    fields = [
+        "webhook_id",
+        "name",
+        "workspace",
+        "url",
+        "status",
+        "description",
+        "creation_timestamp",
+        "last_updated_timestamp",
+    ]
+    readonly_fields = ["webhook_id"]  # not editable, so it may only be shown
+    inlines = [WebhookEventInline, WebhookDeliveryInline]
+    actions = [move_action("webhooks")]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Webhook]:
+        return super().get_queryset(request).select_related("workspace")

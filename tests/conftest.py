@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.test import Client
 
 from tests.factories import WorkspaceFactory
@@ -87,6 +88,20 @@ def default_workspace(db: None) -> Workspace:
         name=DEFAULT_WORKSPACE, defaults={"description": "Default workspace for legacy resources"}
     )
     return workspace
+
+
+@pytest.fixture
+def admin_user(db: None, default_workspace: Workspace) -> User:
+    """A superuser of the Django admin (replacing pytest-django's: ours also needs ``default``)."""
+    return User.objects.create_superuser("root", "root@example.com", "pw-for-tests-only")
+
+
+@pytest.fixture
+def admin_client(admin_user: User) -> Client:
+    """A browser session of ``admin_user`` in the admin."""
+    client = Client()
+    client.force_login(admin_user)
+    return client
 
 
 @pytest.fixture

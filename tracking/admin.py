@@ -1,36 +1,40 @@
-"""Django admin for experiments: browse them across workspaces and move them between
-workspaces. Read-only otherwise: the API's services hold every write rule."""
+"""Django admin for experiments and logged models: browse them across workspaces, and move
+experiments between workspaces. Read-only otherwise: the API's services hold every write rule."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from tracking.models import Experiment, ExperimentTag
+from config.admin_base import BrowseOnlyAdmin, ReadOnlyInline
+from tracking.models import Experiment, ExperimentTag, LoggedModel, LoggedModelParam, LoggedModelTag
 from workspaces.moves import move_action
 
 
-class ExperimentTagInline(admin.TabularInline[ExperimentTag, Experiment]):
-    """An experiment's tags, shown, never edited."""
+class ExperimentTagInline(ReadOnlyInline):
+    """An experiment's tags."""
 
     model = ExperimentTag
     fields = ["key", "value"]
-    extra = 0
-    can_delete = False
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+class LoggedModelParamInline(ReadOnlyInline):
+    """A logged model's params."""
+
+    model = LoggedModelParam
+    fields = ["key", "value"]
+
+
+class LoggedModelTagInline(ReadOnlyInline):
+    """A logged model's tags."""
+
+    model = LoggedModelTag
+    fields = ["key", "value"]
 
 
 @admin.register(Experiment)
-class ExperimentAdmin(admin.ModelAdmin[Experiment]):
+class ExperimentAdmin(BrowseOnlyAdmin):
     """Experiments of every workspace, filterable by workspace; the one change offered is the
     move to another workspace, with everything that belongs to the experiment."""
 
@@ -44,27 +48,17 @@ class ExperimentAdmin(admin.ModelAdmin[Experiment]):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Experiment]:
         return super().get_queryset(request).select_related("workspace")
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+@admin.register(LoggedModel)
+class LoggedModelAdmin(BrowseOnlyAdmin):
+    """MLflow 3 logged models of every workspace, with their params and tags; they move with
+    their experiment."""
 
-    # Experiments are never deleted here (MLflow deletes softly, through the API). The delete
-    # permission itself stays Django's, because the workspace admin's delete page asks it about
-    # the experiments a workspace still holds and would otherwise report a missing permission
-    # instead of "table 'experiments' still contains N resource(s)".
-    def delete_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> Any:
-        raise PermissionDenied
+    list_display = ["model_id", "name", "workspace", "experiment", "status", "lifecycle_stage"]
+    list_filter = ["workspace", "lifecycle_stage"]
+    search_fields = ["model_id", "name", "source_run_id"]
+    ordering = ["-creation_timestamp_ms"]
+    inlines = [LoggedModelParamInline, LoggedModelTagInline]
 
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)
-        return actions
-
-    def change_view(
-        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
-    ) -> Any:
-        return super().change_view(
-            request, object_id, form_url, {**(extra_context or {}), "show_delete": False}
-        )
+    def get_queryset(self, request: HttpRequest) -> QuerySet[LoggedModel]:
+        return super().get_queryset(request).select_related("workspace", "experiment")

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-from django.contrib.auth.models import User
 from django.test import Client
 
 from tests.factories import ExperimentFactory
 from workspaces.models import Workspace
 
 ADMIN = "/admin/workspaces/workspace/"
-
-
-@pytest.fixture
-def admin_client(db: None, default_workspace: Workspace) -> Client:
-    user = User.objects.create_superuser("root", "root@example.com", "pw-for-tests-only")
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_changelist_shows_experiment_counts(admin_client: Client, team_a: Workspace) -> None:

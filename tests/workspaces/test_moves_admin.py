@@ -3,7 +3,6 @@ with the command's checks, conflicts are shown as errors and change nothing."""
 
 from __future__ import annotations
 
-import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Permission, User
 from django.contrib.messages import get_messages
@@ -25,18 +24,6 @@ from workspaces.models import Workspace
 from workspaces.moves import MOVE_TEMPLATE, move_action
 
 CHANGELIST = "/admin/tracking/experiment/"
-
-
-@pytest.fixture
-def admin_user(db: None, default_workspace: Workspace) -> User:
-    return User.objects.create_superuser("root", "root@example.com", "pw-for-tests-only")
-
-
-@pytest.fixture
-def admin_client(admin_user: User) -> Client:
-    client = Client()
-    client.force_login(admin_user)
-    return client
 
 
 def messages_of(response: object) -> list[str]:
