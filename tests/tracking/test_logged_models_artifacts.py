@@ -175,7 +175,7 @@ def test_missing_model_file_is_404(api: ApiClient, model: dict[str, Any]) -> Non
 def test_moved_experiment_takes_its_logged_models_and_their_files(
     api: ApiClient, model: dict[str, Any], team_b: Workspace
 ) -> None:
-    # spec: workspaces.md §9 (moves); artifacts follow the rows (workspaces/moves.py)
+    # spec: workspaces.md §9 (moves); artifacts follow the rows (workspaces/moves/artifacts.py)
     from workspaces.moves import resources_move
 
     upload(api, model, "MLmodel", MLMODEL)

@@ -13,7 +13,8 @@ from tests.workspaces.test_moves_support import make_experiment, make_registered
 from tracking.models import Run
 from workspaces.context import across_workspaces
 from workspaces.models import Workspace
-from workspaces.moves import ARTIFACTS_PRESERVE, _ArtifactMove, resources_move
+from workspaces.moves import ARTIFACTS_PRESERVE, resources_move
+from workspaces.moves.artifacts import ArtifactMove
 
 PROXY = "/api/2.0/mlflow-artifacts/artifacts"
 
@@ -213,13 +214,13 @@ def test_failed_move_removes_its_copies_and_changes_nothing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     before = snapshot()
-    copy = _ArtifactMove.copy
+    copy = ArtifactMove.copy
 
-    def copy_then_fail(self: _ArtifactMove) -> None:
+    def copy_then_fail(self: ArtifactMove) -> None:
         copy(self)
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(_ArtifactMove, "copy", copy_then_fail)
+    monkeypatch.setattr(ArtifactMove, "copy", copy_then_fail)
 
     with pytest.raises(KeyboardInterrupt):
         resources_move(source="team-a", target="team-b", resource_type="experiments")
