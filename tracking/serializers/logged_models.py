@@ -16,7 +16,8 @@ from config import wire
 from config.errors import BadRequestError, InvalidParameterValueError
 from tracking.models import LOGGED_MODEL_STATUSES
 from tracking.selectors.logged_models import DatasetFilter, LoggedModelData
-from tracking.serializers.runs import Int32, metric_value_out
+from tracking.serializers.base import Int32
+from tracking.serializers.metrics import metric_value_out
 from tracking.validators import validate_length
 
 MAX_KEY_LENGTH: Final = 255  # the reference's column size for param and tag keys

@@ -11,7 +11,7 @@ from tracking.selectors.metrics import (
     metric_history_bulk,
     metric_history_bulk_interval,
 )
-from tracking.serializers.runs import (
+from tracking.serializers.metrics import (
     GetMetricHistoryBulkIn,
     GetMetricHistoryBulkIntervalIn,
     GetMetricHistoryIn,

@@ -10,14 +10,13 @@ from django.http import HttpResponse
 from rest_framework.request import Request
 
 from tracking.selectors.runs import run_get_with_data
+from tracking.serializers.metrics import LogBatchIn, LogMetricIn
 from tracking.serializers.runs import (
     CreateRunIn,
     DeleteRunIn,
     DeleteTagIn,
     GetRunIn,
-    LogBatchIn,
     LogInputsIn,
-    LogMetricIn,
     LogModelIn,
     LogOutputsIn,
     LogParamIn,
