@@ -13,7 +13,8 @@ How an event reaches a receiver:
    when such a webhook exists) and inserts one ``WebhookDelivery`` row per webhook: a
    database-backed outbox. Then it wakes this process's worker (``worker.py``).
 3. The worker thread claims due rows (a conditional UPDATE, safe across processes) and hands
-   them to a small thread pool that POSTs them (``targets.py``), signed (``signing.py``).
+   them to a small thread pool that POSTs them (``targets.py``), signed (``signing.py``); the
+   steps are in ``registry/services/webhook_deliveries.py``.
    Failures are retried with exponential backoff by rescheduling the row; delivered or
    abandoned rows are deleted.
 

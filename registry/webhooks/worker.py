@@ -7,8 +7,9 @@ the first ``wake()`` of the process (after a fork too), so a process that never 
 runs no thread. Every unit of work closes this thread's database connections afterwards, so an
 idle worker holds none.
 
-What it claims and how a delivery is attempted are passed in (``registry/services/webhooks.py``
-builds the one instance), so this module knows threads, not tables.
+What it claims and how a delivery is attempted are passed in
+(``registry/services/webhook_deliveries.py`` builds the one instance), so this module knows
+threads, not tables.
 
 When the process stops, pending rows stay in the database; claimed rows become due again when
 their lease ends and any process's worker sends them. Senders finish the POST in progress at

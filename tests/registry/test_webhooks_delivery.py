@@ -40,7 +40,7 @@ from django.db import connections
 from django.utils import timezone
 
 from registry.models import WebhookDelivery
-from registry.services.webhooks import delivery_worker
+from registry.services.webhook_deliveries import delivery_worker
 from tests.conftest import ApiClient
 from tests.registry.conftest import (
     MODELS,
