@@ -96,7 +96,7 @@ MLFLOW_ARTIFACTS_DESTINATION = env_str(
 # The root handed to clients in experiment locations; the proxy resolves it.
 MLFLOW_DEFAULT_ARTIFACT_ROOT = env_str("MLFLOW_DEFAULT_ARTIFACT_ROOT", "mlflow-artifacts:/")
 
-# --- Artifact storage (read by tracking/storage.py only) ---
+# --- Artifact storage (read by tracking/storage/ only) ---
 # Any S3-compatible store: the endpoint and region come from the environment; boto3 finds the
 # credentials itself (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, instance roles).
 ARTIFACTS_S3_OPTIONS: dict[str, Any] = {

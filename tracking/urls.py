@@ -67,7 +67,7 @@ search_routes: list[URLPattern] = [
 
 class ArtifactPathConverter:
     """Any non-empty rest of the URL, newlines included (``path`` stops at one), so every odd
-    path reaches tracking/storage.py and is refused there with INVALID_PARAMETER_VALUE."""
+    path reaches tracking/storage/ and is refused there with INVALID_PARAMETER_VALUE."""
 
     regex = r"[\s\S]+"
 

@@ -1,6 +1,6 @@
 """Reading artifacts: listings and downloads through the proxy and for runs.
 
-Every path is checked and mapped into the active workspace by ``tracking/storage.py`` before
+Every path is checked and mapped into the active workspace by ``tracking/storage/`` before
 storage is touched; run artifacts are found through the run, loaded by the scoped manager.
 Files are opened here, inside the request's scope, before a response streams them.
 """

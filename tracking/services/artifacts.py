@@ -1,6 +1,6 @@
 """Writing artifacts: uploads and deletions through the proxy and for runs (the UI upload).
 
-Paths are checked and mapped into the active workspace by ``tracking/storage.py`` before any
+Paths are checked and mapped into the active workspace by ``tracking/storage/`` before any
 byte is written; uploads stream and only ever show complete files under their final name.
 """
 

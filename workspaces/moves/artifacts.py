@@ -220,7 +220,7 @@ class ArtifactMove:
     def tree(self) -> ArtifactTree:
         if self._tree is None:
             # The move service is the one place that spans apps; storage keys are built
-            # only by tracking/storage.py (STYLE.md §9).
+            # only by tracking/storage/ (STYLE.md §9).
             from tracking.storage import proxy_tree
 
             self._tree = proxy_tree()

@@ -1,11 +1,5 @@
-"""Artifact locations, keys and storage. Only this module builds keys or touches storage.
-
-A client path is decoded until stable (as MLflow does), checked, split into segments and mapped
-into the request workspace's part of the tree (spec: workspaces.md §6.2) before any byte is read
-or written. The tree lives in django-storages' ``STORAGES["artifacts"]``: a local
-``FileSystemStorage`` or an ``S3Storage``; runs whose root is ``s3://`` are read through an
-``S3Storage`` of that bucket. spec: tracking.md §7.
-"""
+"""The artifact trees: one interface over a local ``FileSystemStorage`` and an
+``S3Storage`` (django-storages), for listing, reading, streaming uploads and deleting by key."""
 
 from __future__ import annotations
 
@@ -14,17 +8,13 @@ import mimetypes
 import os
 import posixpath
 import queue
-import re
 import shutil
 import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import PurePosixPath, PureWindowsPath
 from typing import IO, Any, Protocol
-from urllib.parse import unquote, urlparse
 
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import FileSystemStorage, Storage, storages
 
@@ -34,19 +24,13 @@ from config.errors import (
     NotImplementedFeatureError,
     ResourceDoesNotExistError,
 )
-from workspaces.models import Workspace
+from tracking.storage.keys import INVALID_PATH, PARTIAL_NAME
 
-WORKSPACES_SEGMENT = "workspaces"
-INVALID_PATH = "Invalid path"
 CHUNK_SIZE = 1024 * 1024
-# Uploads land under this name next to their target and are renamed when complete; a client
-# can neither name nor list one (see ``artifact_segments`` and ``_visible``).
-PARTIAL_NAME = re.compile(r"^\.upload-[0-9a-f]{32}\.part$")
 # Uploads larger than this are written by a second thread while the request thread receives.
 PIPELINE_THRESHOLD = 4 * CHUNK_SIZE
 PIPELINE_DEPTH = 4
 WRITE_SIZE = 64 * 1024
-MAX_SEGMENT_BYTES = 255  # NAME_MAX of common filesystems; a longer name would be an OSError
 S3_PART_SIZE = 8 * 1024 * 1024
 PRESIGNED_UPLOAD_UNSUPPORTED = (
     "Presigned upload is not supported for the current artifact repository"
@@ -60,125 +44,6 @@ TEXT_EXTENSION_NAMES = (
     "tsv md rst ipynb MLmodel MLproject"
 )
 TEXT_EXTENSIONS = frozenset(TEXT_EXTENSION_NAMES.split())
-
-
-# --- Locations handed to clients --------------------------------------------------------------
-
-
-def join_uri(root: str, *parts: str) -> str:
-    """Join a root URI and path parts with ``/``, never doubling it (``mlflow-artifacts:/``)."""
-    uri = root
-    for part in parts:
-        part = part.strip("/")
-        if not part:
-            continue
-        if uri.endswith("/") or uri.endswith(":"):
-            uri = f"{uri}{part}"
-        elif uri:
-            uri = f"{uri}/{part}"
-        else:
-            uri = part
-    return uri
-
-
-def experiment_artifact_location(workspace: Workspace, experiment_id: int) -> str:
-    """Where an experiment's artifacts live: the workspace's own root, else the server's root
-    under ``workspaces/<name>`` (no workspace segment when workspaces are off)."""
-    if settings.MLFLOW_ENABLE_WORKSPACES and workspace.default_artifact_root:
-        return join_uri(workspace.default_artifact_root, str(experiment_id))
-    root = settings.MLFLOW_DEFAULT_ARTIFACT_ROOT
-    if settings.MLFLOW_ENABLE_WORKSPACES:
-        return join_uri(root, "workspaces", workspace.name, str(experiment_id))
-    return join_uri(root, str(experiment_id))
-
-
-def run_artifact_uri(experiment_artifact_location: str, run_id: str) -> str:
-    """A run's artifact URI: ``<experiment location>/<run_id>/artifacts``."""
-    return join_uri(experiment_artifact_location, run_id, "artifacts")
-
-
-# --- Paths and keys ---------------------------------------------------------------------------
-
-
-def _decode(path: str) -> str:
-    """Percent-decode until the text stops changing, so ``%252e%252e`` is seen as ``..``."""
-    for _ in range(10):
-        decoded = unquote(path)
-        if decoded == path:
-            return path
-        path = decoded
-    raise InvalidParameterValueError(INVALID_PATH)
-
-
-def artifact_segments(path: str | None, *, directory: bool = False) -> list[str]:
-    """The segments of a client artifact path; ``[]`` for the root.
-
-    Refused with ``Invalid path`` (nothing is read or written): ``..``, ``.`` and empty segments
-    (so absolute paths and repeated slashes), percent-encoded forms of any of those, backslashes,
-    ``#``, control characters including NUL, Windows absolute paths, over-long names and the
-    names of uploads in progress. A ``directory`` path (a listing) may end with one ``/``.
-    """
-    if not path:
-        return []
-    text = _decode(path)
-    if (
-        "\\" in text
-        or "#" in text
-        or any(ord(char) < 32 or ord(char) == 127 for char in text)
-        or PureWindowsPath(text).is_absolute()
-        or PurePosixPath(text).is_absolute()
-    ):
-        raise InvalidParameterValueError(INVALID_PATH)
-    if directory and text.endswith("/"):
-        text = text[:-1]
-    segments = text.split("/")
-    for segment in segments:
-        if (
-            segment in ("", ".", "..")
-            or PARTIAL_NAME.match(segment)
-            or len(segment.encode("utf-8", "surrogatepass")) > MAX_SEGMENT_BYTES
-        ):
-            raise InvalidParameterValueError(INVALID_PATH)
-    return segments
-
-
-def workspace_key(segments: list[str], workspace: Workspace) -> str:
-    """The storage key of a proxy path for the request workspace (workspaces.md §6.2).
-
-    ``workspaces/<W>/...`` stays, another workspace's prefix is refused, and anything else goes
-    below ``workspaces/<W>/`` — except in ``default``, whose legacy files live at the root.
-    """
-    if not settings.MLFLOW_ENABLE_WORKSPACES:
-        return "/".join(segments)
-    name = workspace.name
-    if segments and segments[0] == WORKSPACES_SEGMENT:
-        if len(segments) == 1:
-            raise InvalidParameterValueError(
-                "Artifact paths prefixed with 'workspaces/' must include a workspace name."
-            )
-        if segments[1] != name:
-            raise InvalidParameterValueError(
-                f"Artifact path targets workspace '{segments[1]}' "
-                f"but the workspace specified in the request is '{name}'."
-            )
-        return "/".join(segments)
-    if workspace.is_default:
-        return "/".join(segments)
-    return "/".join([WORKSPACES_SEGMENT, name, *segments])
-
-
-def proxy_key(path: str | None, workspace: Workspace, *, directory: bool = False) -> str:
-    """Check a proxy path and map it to its storage key in ``workspace``."""
-    return workspace_key(artifact_segments(path, directory=directory), workspace)
-
-
-def hides_workspaces(key: str, workspace: Workspace) -> bool:
-    """Whether a listing of ``key`` must leave out the ``workspaces`` folder: the storage root,
-    seen from ``default``, holds every other workspace's tree, which ``default`` may not name."""
-    return settings.MLFLOW_ENABLE_WORKSPACES and key == "" and workspace.is_default
-
-
-# --- Storage ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -537,59 +402,3 @@ def tree_for(storage: Storage) -> ArtifactTree:
 def proxy_tree() -> ArtifactTree:
     """The tree behind the ``mlflow-artifacts`` proxy (``MLFLOW_ARTIFACTS_DESTINATION``)."""
     return tree_for(storages["artifacts"])
-
-
-# --- Run and model roots ----------------------------------------------------------------------
-
-PROXY_SCHEMES = ("mlflow-artifacts", "http", "https")
-PROXY_HTTP_ANCHOR = "/api/2.0/mlflow-artifacts/artifacts/"
-
-
-@dataclass(frozen=True)
-class ArtifactLocation:
-    """Where a run's (or model version's) artifact lives: a tree, a key, and a listing rule."""
-
-    tree: ArtifactTree
-    key: str
-    hides_workspaces: bool = False
-
-
-def root_scheme(root_uri: str) -> str:
-    """The scheme of an artifact root URI (``""`` for a local path)."""
-    return urlparse(root_uri).scheme
-
-
-def root_location(
-    root_uri: str, path: str | None, workspace: Workspace, *, directory: bool = False
-) -> ArtifactLocation:
-    """Resolve ``path`` inside an artifact root URI, in ``workspace``.
-
-    ``mlflow-artifacts:`` roots (and http(s) proxy URLs) resolve into the proxy tree with the
-    workspace rewriting applied to the joined path; ``s3://`` roots into that bucket. The
-    server does not read other roots (local folders): their clients read them directly.
-    """
-    relative = artifact_segments(path, directory=directory)
-    parsed = urlparse(root_uri)
-    if parsed.scheme in PROXY_SCHEMES:
-        root_path = parsed.path
-        if parsed.scheme != "mlflow-artifacts":
-            if PROXY_HTTP_ANCHOR not in root_path:
-                raise InvalidParameterValueError(
-                    f"The artifact root '{root_uri}' is not an artifact proxy URL."
-                )
-            root_path = root_path.split(PROXY_HTTP_ANCHOR, 1)[1]
-        root = artifact_segments(root_path.strip("/"), directory=True)
-        key = workspace_key(root + relative, workspace)
-        return ArtifactLocation(proxy_tree(), key, hides_workspaces(key, workspace))
-    if parsed.scheme == "s3":
-        from storages.backends.s3 import S3Storage
-
-        location = "/".join(artifact_segments(parsed.path.strip("/"), directory=True))
-        storage = S3Storage(
-            **{**settings.ARTIFACTS_S3_OPTIONS, "bucket_name": parsed.netloc, "location": location}
-        )
-        return ArtifactLocation(S3Tree(storage), "/".join(relative))
-    raise InvalidParameterValueError(
-        f"This server does not serve artifacts stored at '{root_uri}'; "
-        "read them from that location directly."
-    )
