@@ -15,7 +15,8 @@ from django.http import QueryDict
 from config import wire
 from config.errors import BadRequestError, InvalidParameterValueError
 from tracking.models import LOGGED_MODEL_STATUSES
-from tracking.selectors.logged_models import DatasetFilter, LoggedModelData
+from tracking.selectors.logged_model_search import DatasetFilter
+from tracking.selectors.logged_models import LoggedModelData
 from tracking.serializers.base import Int32
 from tracking.serializers.metrics import metric_value_out
 from tracking.validators import validate_length

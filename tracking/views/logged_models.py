@@ -13,11 +13,11 @@ from rest_framework.request import Request
 
 from config.errors import EndpointNotFoundError
 from tracking.downloads import artifact_response
+from tracking.selectors.logged_model_search import logged_model_search
 from tracking.selectors.logged_models import (
     logged_model_artifact_list,
     logged_model_artifact_open,
     logged_model_get_with_data,
-    logged_model_search,
     logged_models_with_data,
 )
 from tracking.serializers.artifacts import FileInfoOut
