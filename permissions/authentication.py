@@ -1,7 +1,7 @@
 """Who is calling: HTTP Basic or bearer-token credentials, checked against Django's users.
 
 spec: auth-workspace-permissions.md §2. Nothing here decides what a user may do (that is
-``permissions/access.py``); this module reads the ``Authorization`` header, builds the user
+``permissions/access/``); this module reads the ``Authorization`` header, builds the user
 query that ``access`` extends with its permission columns (so a request costs one query), and
 verifies the password.
 

@@ -49,7 +49,7 @@ class ApiViewSet(ViewSet):
     """Base of every MLflow REST view: no DRF parsing or negotiation cost.
 
     Authentication and permissions cost nothing while ``MLFLOW_AUTH_ENABLED`` is off; with it
-    on, ``RequiredPermission`` applies ``required_permission[action]`` (permissions/access.py
+    on, ``RequiredPermission`` applies ``required_permission[action]`` (permissions/access/
     describes the declarations and ``permission_resource``).
     """
 
@@ -59,7 +59,7 @@ class ApiViewSet(ViewSet):
     content_negotiation_class = JsonOnlyNegotiation
     # What each action needs, e.g. "read:experiment", "manage:workspace", "authenticated".
     required_permission: ClassVar[dict[str, str]] = {}
-    # The target of requirements that name only a level ("read"); see permissions/access.py.
+    # The target of requirements that name only a level ("read"); see permissions/access/.
     permission_resource: ClassVar[str] = ""
 
     def parse(self, schema: type[wire.Schema], request: Request) -> dict[str, Any]:

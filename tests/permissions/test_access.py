@@ -1,4 +1,4 @@
-"""permissions/access.py on its own: the requirement grammar and the filters selectors use to
+"""permissions/access/ on its own: the requirement grammar and the filters selectors use to
 show each user only what they may read (spec §11, §13), in one query and with pages intact."""
 
 from __future__ import annotations
