@@ -37,7 +37,7 @@ from tracking.models import LatestMetric, Metric
 # A point as stored: (key, value, timestamp, step, is_nan).
 Row = tuple[str, float, int, int, bool]
 ROW_FIELDS = ("workspace", "run", "key", "value", "timestamp", "step", "is_nan")
-# Measured on PostgreSQL 16: savepoint + COPY and the per-row insert cost the same from about
+# Measured on PostgreSQL 15: savepoint + COPY and the per-row insert cost the same from about
 # 30 to 100 rows; at 300 rows COPY takes half the time, at 1000 rows under 40%.
 COPY_MIN_ROWS = 50
 
